@@ -345,4 +345,163 @@ _Static_assert(offsetof(struct vidxd_comp, op_specific) == 0x10, "ops");
 
 #define VIDXD_COMP_ALIGN 32
 
+/*
+ * §3.1 operation-specific descriptor fields: byte offsets inside
+ * struct vidxd_desc (the op_specific area starts at 0x28).
+ */
+#define VIDXD_DESC_RSVD_PASID_MASK 0x7ff00000u /* bits 30:20 of dword 0 */
+#define VIDXD_DESC_EXPECTED_RES 0x28 /* u8: COMPARE, COMPVAL */
+#define VIDXD_DESC_DELTA_ADDR 0x28 /* u64: CR_DELTA */
+#define VIDXD_DESC_MAX_DELTA_SIZE 0x30 /* u32: CR_DELTA */
+#define VIDXD_DESC_EXPECTED_RES_MASK 0x38 /* u8: CR_DELTA */
+#define VIDXD_DESC_DELTA_REC_SIZE 0x28 /* u32: AP_DELTA */
+#define VIDXD_DESC_DEST2 0x28 /* u64: DUALCAST */
+#define VIDXD_DESC_CRC_SEED 0x28 /* u32: CRCGEN, COPY_CRC */
+#define VIDXD_DESC_CRC_SEED_ADDR 0x30 /* u64: CRCGEN, COPY_CRC */
+#define VIDXD_DESC_DIF_SRC_FLAGS 0x28 /* u8 */
+#define VIDXD_DESC_DIF_DST_FLAGS 0x29 /* u8 */
+#define VIDXD_DESC_DIF_FLAGS 0x2a /* u8 */
+#define VIDXD_DESC_DIF_SRC_REF_TAG 0x30 /* u32 */
+#define VIDXD_DESC_DIF_SRC_APP_MASK 0x34 /* u16 */
+#define VIDXD_DESC_DIF_SRC_APP_TAG 0x36 /* u16 */
+#define VIDXD_DESC_DIF_DST_REF_TAG 0x38 /* u32 */
+#define VIDXD_DESC_DIF_DST_APP_MASK 0x3c /* u16 */
+#define VIDXD_DESC_DIF_DST_APP_TAG 0x3e /* u16 */
+
+/* Alignment and size rules of individual operations (§3.1, §8 item 7). */
+#define VIDXD_BATCH_LIST_ALIGN 64
+#define VIDXD_DCAST_ADDR_MASK 0xfffull /* dst1[11:0] must equal dst2[11:0] */
+#define VIDXD_DELTA_ENTRY_SIZE 10 /* {u16 word index, u64 data} */
+#define VIDXD_DELTA_MAX_XFER (512u * 1024u) /* 2^16 words of 8 bytes */
+#define VIDXD_DELTA_MIN_MAX_SIZE 80
+#define VIDXD_DELTA_ALIGN 8
+#define VIDXD_CRC_SEED_ALIGN 4
+
+/* COMPARE / COMPVAL / CR_DELTA results (completion record byte 1). */
+#define VIDXD_RESULT_EQUAL 0
+#define VIDXD_RESULT_DIFFERENT 1
+#define VIDXD_RESULT_DELTA_OVERFLOW 2
+/* MEMMOVE partial completion: result bit 0 = copy direction. */
+#define VIDXD_RESULT_MEMMOVE_DESCENDING 0x1
+
+/* DIF flags (§3.1 "DIF details"): the common DIF flags byte (0x2a). */
+#define VIDXD_DIF_BLOCK_SIZE_MASK 0x03u /* 0 512, 1 520, 2 4096, 3 4104 */
+#define VIDXD_DIF_INVERT_CRC_SEED 0x04u
+#define VIDXD_DIF_INVERT_CRC_RESULT 0x08u
+#define VIDXD_DIF_FLAGS_RSVD 0xf0u
+/* Source DIF flags (0x28). */
+#define VIDXD_DIF_SRC_ALL_F_DETECT_ERR 0x01u
+#define VIDXD_DIF_SRC_ALL_F_DETECT 0x02u
+#define VIDXD_DIF_SRC_APP_F_DETECT 0x04u
+#define VIDXD_DIF_SRC_APP_REF_F_DETECT 0x08u
+#define VIDXD_DIF_SRC_APP_TAG_INC 0x10u
+#define VIDXD_DIF_SRC_GUARD_CHECK_DISABLE 0x20u
+#define VIDXD_DIF_SRC_REF_CHECK_DISABLE 0x40u
+#define VIDXD_DIF_SRC_REF_TAG_FIXED 0x80u
+/* Destination DIF flags (0x29); bits 2:0 are reserved. */
+#define VIDXD_DIF_DST_RSVD 0x07u
+#define VIDXD_DIF_DST_APP_PASS 0x08u
+#define VIDXD_DIF_DST_APP_TAG_INC 0x10u
+#define VIDXD_DIF_DST_GUARD_PASS 0x20u
+#define VIDXD_DIF_DST_REF_PASS 0x40u
+#define VIDXD_DIF_DST_REF_TAG_FIXED 0x80u
+/* DIF result (completion record byte 1, "dif_status"). */
+#define VIDXD_DIF_STATUS_GUARD 0x01u
+#define VIDXD_DIF_STATUS_APP_TAG 0x02u
+#define VIDXD_DIF_STATUS_REF_TAG 0x04u
+#define VIDXD_DIF_STATUS_ALL_F 0x08u
+#define VIDXD_DIF_TUPLE_SIZE 8 /* guard BE16, app tag BE16, ref tag BE32 */
+
+/* §3.2 completion record operation-specific fields (byte offsets). */
+#define VIDXD_COMP_INVALID_FLAGS 0x10 /* u32, [23:0] */
+#define VIDXD_COMP_DELTA_REC_SIZE 0x10 /* u32 */
+#define VIDXD_COMP_CRC_VAL 0x10 /* u32 */
+#define VIDXD_COMP_DIF_SRC_REF_TAG 0x10 /* u32 */
+#define VIDXD_COMP_DIF_SRC_APP_MASK 0x14 /* u16 */
+#define VIDXD_COMP_DIF_SRC_APP_TAG 0x16 /* u16 */
+#define VIDXD_COMP_DIF_DST_REF_TAG 0x18 /* u32 */
+#define VIDXD_COMP_DIF_DST_APP_MASK 0x1c /* u16 */
+#define VIDXD_COMP_DIF_DST_APP_TAG 0x1e /* u16 */
+
+/* --- Added for the dsa device model (reference/dsa.md §1.2-§1.7). --- */
+
+/* GENCAP bits [39:32]: reserved in current regs.h, max_descs_per_engine in
+ * the 2020 layout; real SPR reads 0x40 there (§1.1). */
+#define VIDXD_GENCAP_HI_SHIFT 32
+#define VIDXD_GENCAP_HI_MASK (0xffull << 32)
+
+/* WQCAP / GRPCAP / ENGCAP field masks. */
+#define VIDXD_WQCAP_NUM_WQS_MASK (0xffull << 16)
+#define VIDXD_WQCAP_WQCFG_SIZE_MASK (0xfull << 24)
+#define VIDXD_GRPCAP_NUM_GROUPS_MASK 0xffull
+#define VIDXD_GRPCAP_TOTAL_RDBUFS_MASK (0xffull << 8)
+#define VIDXD_ENGCAP_NUM_ENGINES_MASK 0xffull
+
+/* OFFSETS (TABLE_OFFSET): 16-bit fields in units of VIDXD_TABLE_MULT. */
+#define VIDXD_OFFSETS_GRPCFG_SHIFT 0 /* qword 0 */
+#define VIDXD_OFFSETS_WQCFG_SHIFT 16 /* qword 0 */
+#define VIDXD_OFFSETS_MSIX_PERM_SHIFT 32 /* qword 0 */
+#define VIDXD_OFFSETS_IMS_SHIFT 48 /* qword 0 */
+#define VIDXD_OFFSETS_PERFMON_SHIFT 0 /* qword 1 */
+
+/* GENCTRL bit 2 and INTCAUSE bit 5 exist only with an event log (2.0). */
+#define VIDXD_GENCTRL_EVL_INT_EN (1u << 2)
+#define VIDXD_INTCAUSE_EVL (1u << 5)
+
+/* GENSTS reset_type values (valid in HALT). */
+#define VIDXD_GENSTS_RESET_SOFTWARE 0u
+#define VIDXD_GENSTS_RESET_FLR 1u
+#define VIDXD_GENSTS_RESET_WARM 2u
+#define VIDXD_GENSTS_RESET_COLD 3u
+#define VIDXD_GENSTS_RESET_TYPE_MASK (3u << 2)
+
+/* CMD operand forms (§1.4). */
+#define VIDXD_CMD_INT_HANDLE_MASK 0xffffu
+#define VIDXD_CMD_WQ_MASK_BITS 0xffffu /* DISABLE..RESET_WQ: bitmap */
+#define VIDXD_CMD_WQ_MASK_GROUP_SHIFT 16 /* ... of WQs 16 * [19:16] + n */
+#define VIDXD_CMD_PASID_MASK 0xfffffu
+
+/* GRPCFG GRPFLGCFG fields (DSA 1.0). */
+#define VIDXD_GRPFLG_TC_A_MASK 0x7ull
+#define VIDXD_GRPFLG_TC_B_SHIFT 3
+#define VIDXD_GRPFLG_TC_B_MASK (0x7ull << 3)
+#define VIDXD_GRPFLG_USE_RDBUF_LIMIT (1ull << 7)
+#define VIDXD_GRPFLG_RDBUFS_RESERVED_SHIFT 8
+#define VIDXD_GRPFLG_RDBUFS_RESERVED_MASK (0xffull << 8)
+#define VIDXD_GRPFLG_RDBUFS_ALLOWED_SHIFT 20
+#define VIDXD_GRPFLG_RDBUFS_ALLOWED_MASK (0xffull << 20)
+
+/* WQCFG layout: dword indices, strides and the remaining fields. */
+#define VIDXD_WQCFG_SIZE_IDX 0
+#define VIDXD_WQCFG_THRESH_IDX 1
+#define VIDXD_WQCFG_MODE_IDX 2
+#define VIDXD_WQCFG_SHIFTS_IDX 3
+#define VIDXD_WQCFG_OCCUP_INTH_IDX 4
+#define VIDXD_WQCFG_OCCUP_LIMIT_IDX 5
+#define VIDXD_WQCFG_OCCUP_IDX 6
+#define VIDXD_WQCFG_STRIDE_DSA1 32
+#define VIDXD_WQCFG_STRIDE_DSA2 64
+#define VIDXD_WQCFG_SIZE_MASK 0xffffu
+#define VIDXD_WQCFG_THRESH_MASK 0xffffu
+#define VIDXD_WQCFG_PRS_DISABLE (1u << 3)
+#define VIDXD_WQ_STATE_BUSY 2u
+
+/* MSIXPERM writable bits (u32 entry; the upper dword is reserved). */
+#define VIDXD_MSIXPERM_PASID_MASK (0xfffffu << 12)
+
+/* Device-defined SWERR code (vidxd): a descriptor was written to the portal
+ * of a WQ that is not enabled and was dropped. */
+#define VIDXD_SWERR_WQ_NOT_ENABLED 0x53
+
+/* PERFMON block: PERFCAP at +0 (num_perf_counter in [5:0]). */
+#define VIDXD_PERFMON_PERFCAP 0x000
+#define VIDXD_PERFMON_BLOCK_SIZE 0x1000
+
+/* MSI-X table entry (same shape as an IMS entry, §4). */
+#define VIDXD_MSIX_ENTRY_SIZE 16
+
+/* §1.7: a portal page holds 64 slots of one descriptor each. */
+#define VIDXD_PORTAL_SLOT 64
+#define VIDXD_PORTAL_PAGES_PER_WQ 4
+
 #endif /* VIDXD_SPEC_H */

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internal state of the DSA device model, shared by its files: dsa.c
+ * (state, create/reset, address spaces, error reporting), regs.c (BAR0
+ * decode), cmd.c (commands), wq.c (rings, execution, workers) and portal.c
+ * (BAR2).
+ *
+ * Locks, in acquisition order:
+ *   dsa->lock      recursive; registers, config tables, device and WQ
+ *                  state changes, commands (held across drains);
+ *   wq->portal_lock trapped assembly and mapped polling of one WQ;
+ *   wq->lock       the ring, the enabled flag and the run snapshot;
+ *   dsa->as_lock   rwlock; read side held while a descriptor executes;
+ *   dsa->err_lock  leaf: SWERR and INTCAUSE.
+ * No lock but as_lock (read) is held while host ops run from the data path.
+ */
+#ifndef VIDXD_DSA_INT_H
+#define VIDXD_DSA_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vidxd/dsa.h"
+#include "vidxd/engine.h"
+
+#define DSA_LOG "dsa"
+#define DSA_WQCFG_MAX_DWORDS 16
+#define DSA_SLOTS_PER_WQ (VIDXD_PORTAL_PAGES_PER_WQ * 64)
+
+/* One queued descriptor with what the portal or WQ gave it. */
+struct dsa_entry {
+    struct vidxd_desc desc;
+    uint32_t pasid; /* VIDXD_DSA_NO_PASID if none */
+    bool priv;
+    bool ims;
+};
+
+/* WQ parameters frozen by ENABLE_WQ (WQCFG cannot change while enabled). */
+struct dsa_wq_run {
+    bool dedicated;
+    bool bof;
+    bool pasid_en;
+    bool priv;
+    uint32_t pasid;
+    uint32_t size;
+    uint32_t thresh;
+    unsigned xfer_shift;
+    unsigned batch_shift;
+};
+
+/* Trapped-mode assembly of one 64-byte portal slot. */
+struct dsa_slot {
+    uint64_t mask; /* bit n: byte n has arrived */
+    uint8_t buf[64];
+};
+
+struct dsa_wq {
+    struct vidxd_dsa *dsa;
+    unsigned id;
+
+    /* WQCFG shadow, dword 6 excluded (computed); under dsa->lock. */
+    uint32_t cfg[DSA_WQCFG_MAX_DWORDS];
+    /* WQCFG.wq_state as seen by registers; under dsa->lock. */
+    bool state_enabled;
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* done advanced or busy cleared */
+    bool enabled; /* accepting descriptors */
+    bool busy; /* an executor owns the WQ */
+    bool exec_pending; /* the executor has an entry in flight */
+    pthread_t owner; /* the executor, valid while busy */
+    unsigned waiters;
+    struct dsa_wq_run run;
+    struct dsa_entry *ring;
+    uint32_t cap;
+    uint32_t head;
+    uint32_t count;
+    uint64_t seq_in; /* entries ever queued */
+    uint64_t seq_done; /* entries executed or discarded */
+
+    /* The entry being executed; only the executor touches it. */
+    const struct dsa_entry *cur;
+
+    pthread_mutex_t portal_lock;
+    struct dsa_slot *slots; /* DSA_SLOTS_PER_WQ, trapped assembly */
+    uint8_t scan[VIDXD_PORTAL_PAGES_PER_WQ]; /* mapped: next slot */
+
+    struct vidxd_dsa_wq_stats stats; /* __atomic updates */
+};
+
+struct dsa_pasid_as {
+    uint32_t pasid;
+    struct vidxd_as *as;
+};
+
+struct vidxd_dsa {
+    struct vidxd_dsa_config cfg;
+    struct vidxd_dsa_host_ops host;
+    void *opaque;
+
+    /* Capability values, fixed at create. */
+    uint64_t gencap;
+    uint64_t wqcap;
+    uint64_t grpcap;
+    uint64_t engcap;
+    uint64_t offsets[2];
+    uint32_t cmdcap;
+    unsigned num_msix;
+    unsigned num_ims;
+    uint64_t bar2_size;
+
+    pthread_mutex_t lock;
+    uint32_t gencfg;
+    uint32_t gensts; /* __atomic reads outside lock */
+    uint32_t cmd;
+    uint64_t (*grpcfg)[8]; /* num_groups x 8 qwords */
+    uint32_t genctrl; /* __atomic */
+    uint32_t cmdsts; /* __atomic */
+    uint32_t *msixperm; /* num_msix, __atomic */
+    bool bme; /* __atomic */
+
+    pthread_mutex_t err_lock;
+    uint32_t intcause;
+    uint64_t swerr[4];
+
+    struct dsa_wq *wqs;
+
+    pthread_rwlock_t as_lock;
+    struct vidxd_as *def_as;
+    struct vidxd_as *empty_as; /* stands in for a missing space */
+    struct dsa_pasid_as *pasids; /* sorted by pasid */
+    size_t npasids;
+    size_t cap_pasids;
+
+    int portal_fd;
+    uint8_t *portal_mem; /* MAPPED mode only */
+
+    /* Workers. */
+    pthread_mutex_t ctl_lock; /* start/stop */
+    pthread_mutex_t work_lock;
+    pthread_cond_t work_cond;
+    pthread_t *threads;
+    unsigned nthreads;
+    bool stopping; /* __atomic */
+    unsigned sleepers; /* __atomic */
+    unsigned worker_seq; /* __atomic: worker index allocation */
+    uint64_t pending; /* __atomic: entries in all rings */
+};
+
+/* dsa.c */
+void dsa_raise_intcause(struct vidxd_dsa *dsa, uint32_t bits);
+void dsa_report_swerr(struct vidxd_dsa *dsa, uint64_t q0, uint64_t q1,
+                      uint64_t q2);
+void dsa_halt(struct vidxd_dsa *dsa, unsigned reset_type, uint8_t code);
+void dsa_reset_config(struct vidxd_dsa *dsa);
+void dsa_wq_reset_config(struct dsa_wq *wq);
+struct vidxd_as *dsa_as_for(struct vidxd_dsa *dsa, uint32_t pasid);
+unsigned dsa_state(const struct vidxd_dsa *dsa);
+
+/* regs.c */
+int dsa_regs_read(struct vidxd_dsa *dsa, uint64_t off, unsigned size,
+                  uint64_t *val);
+int dsa_regs_write(struct vidxd_dsa *dsa, uint64_t off, unsigned size,
+                   uint64_t val);
+
+/* cmd.c */
+uint32_t dsa_cmd_issue(struct vidxd_dsa *dsa, uint32_t cmd);
+
+/* wq.c */
+int dsa_wq_init(struct vidxd_dsa *dsa, struct dsa_wq *wq, unsigned id);
+void dsa_wq_fini(struct dsa_wq *wq);
+int dsa_wq_enable(struct dsa_wq *wq, const struct dsa_wq_run *run);
+void dsa_wq_disable(struct dsa_wq *wq);
+void dsa_wq_drain(struct dsa_wq *wq);
+void dsa_wq_abort(struct dsa_wq *wq, bool pasid_only, uint32_t pasid);
+int dsa_wq_push(struct dsa_wq *wq, const struct vidxd_desc *desc,
+                unsigned flags, bool execute, bool report);
+void dsa_wq_report_not_enabled(struct dsa_wq *wq,
+                               const struct vidxd_desc *desc);
+unsigned dsa_wq_run(struct dsa_wq *wq, unsigned budget);
+unsigned dsa_wq_occupancy(struct dsa_wq *wq);
+int dsa_workers_start(struct vidxd_dsa *dsa);
+void dsa_workers_stop(struct vidxd_dsa *dsa);
+void dsa_workers_kick(struct vidxd_dsa *dsa);
+
+/* portal.c */
+int dsa_portal_init(struct vidxd_dsa *dsa);
+void dsa_portal_fini(struct vidxd_dsa *dsa);
+void dsa_portal_clear(struct vidxd_dsa *dsa, struct dsa_wq *wq);
+unsigned dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq);
+
+static inline uint64_t
+dsa_stat_add(uint64_t *p, uint64_t v)
+{
+    return __atomic_add_fetch(p, v, __ATOMIC_RELAXED);
+}
+
+#endif /* VIDXD_DSA_INT_H */

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DSA device model, BAR2 portals (reference/dsa.md §1.7, design.md
+ * "Portals").  Trapped mode assembles the pieces of a 64-byte store per
+ * slot, in any order, and submits the descriptor when every byte has
+ * arrived.  Mapped mode backs BAR2 with a memfd that the VMM maps into the
+ * guest; the device polls each slot for a non-zero first qword, copies the
+ * descriptor and releases the slot by clearing qwords 1..7 and then qword 0
+ * (the protocol documented in vidxd/dsa.h).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "dsa/dsa_int.h"
+#include "vidxd/log.h"
+
+#define SLOTS_PER_PAGE (VIDXD_PORTAL_PAGE / VIDXD_PORTAL_SLOT)
+
+int
+dsa_portal_init(struct vidxd_dsa *dsa)
+{
+    void *p;
+    int fd, rc;
+
+    if (dsa->cfg.portal_mode != VIDXD_DSA_PORTAL_MAPPED) {
+        return 0;
+    }
+    fd = memfd_create("vidxd-dsa-bar2", MFD_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    if (ftruncate(fd, (off_t)dsa->bar2_size) != 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    p = mmap(NULL, dsa->bar2_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    dsa->portal_fd = fd;
+    dsa->portal_mem = p;
+    return 0;
+}
+
+void
+dsa_portal_fini(struct vidxd_dsa *dsa)
+{
+    if (dsa->portal_mem != NULL) {
+        munmap(dsa->portal_mem, dsa->bar2_size);
+        dsa->portal_mem = NULL;
+    }
+    if (dsa->portal_fd >= 0) {
+        close(dsa->portal_fd);
+        dsa->portal_fd = -1;
+    }
+}
+
+/* Forget partial trapped stores and mapped slot contents of @wq (reset). */
+void
+dsa_portal_clear(struct vidxd_dsa *dsa, struct dsa_wq *wq)
+{
+    pthread_mutex_lock(&wq->portal_lock);
+    memset(wq->slots, 0, DSA_SLOTS_PER_WQ * sizeof(*wq->slots));
+    memset(wq->scan, 0, sizeof(wq->scan));
+    if (dsa->portal_mem != NULL) {
+        uint64_t *q = (uint64_t *)(dsa->portal_mem +
+                                   (size_t)wq->id * VIDXD_PORTAL_WQ_STRIDE);
+        size_t i;
+
+        for (i = 0; i < VIDXD_PORTAL_WQ_STRIDE / 8; i++) {
+            __atomic_store_n(&q[i], 0, __ATOMIC_RELAXED);
+        }
+    }
+    pthread_mutex_unlock(&wq->portal_lock);
+}
+
+static unsigned
+page_flags(unsigned page)
+{
+    /* Page bit 0 = limited, bit 1 = IMS (dsa.md §0.8, §1.7). */
+    return ((page & 1) ? VIDXD_DSA_SUBMIT_LIMITED : 0) |
+           ((page & 2) ? VIDXD_DSA_SUBMIT_IMS : 0);
+}
+
+/* Import the descriptors waiting in @wq's mapped portal pages into its
+ * ring, in slot order starting after the last slot consumed (so a writer
+ * rotating through the slots keeps its order).  Returns the number
+ * imported (accepted or not). */
+unsigned
+dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
+{
+    uint8_t *base;
+    uint64_t dropped[DSA_SLOTS_PER_WQ]; /* first qwords, reported later */
+    unsigned page, i, n = 0, ndropped = 0;
+
+    if (dsa->portal_mem == NULL) {
+        return 0;
+    }
+    base = dsa->portal_mem + (size_t)wq->id * VIDXD_PORTAL_WQ_STRIDE;
+    pthread_mutex_lock(&wq->portal_lock);
+    for (page = 0; page < VIDXD_PORTAL_PAGES_PER_WQ; page++) {
+        uint8_t *pg = base + (size_t)page * VIDXD_PORTAL_PAGE;
+
+        for (i = 0; i < SLOTS_PER_PAGE; i++) {
+            unsigned slot = (wq->scan[page] + i) % SLOTS_PER_PAGE;
+            uint64_t *q = (uint64_t *)(pg + (size_t)slot * VIDXD_PORTAL_SLOT);
+            uint64_t d[8];
+            struct vidxd_desc desc;
+            unsigned j;
+
+            d[0] = __atomic_load_n(&q[0], __ATOMIC_ACQUIRE);
+            if (d[0] == 0) {
+                continue;
+            }
+            for (j = 1; j < 8; j++) {
+                d[j] = __atomic_load_n(&q[j], __ATOMIC_RELAXED);
+            }
+            for (j = 1; j < 8; j++) {
+                __atomic_store_n(&q[j], 0, __ATOMIC_RELAXED);
+            }
+            __atomic_store_n(&q[0], 0, __ATOMIC_RELEASE);
+            memcpy(&desc, d, sizeof(desc));
+            /* Pushed under portal_lock so that concurrent pollers cannot
+             * reorder descriptors of one WQ; a SWERR report (which may
+             * call host ops) waits until the lock is dropped. */
+            if (dsa_wq_push(wq, &desc, page_flags(page), false, false) ==
+                -ENXIO) {
+                dropped[ndropped++] = d[0];
+            }
+            wq->scan[page] = (uint8_t)((slot + 1) % SLOTS_PER_PAGE);
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&wq->portal_lock);
+    for (i = 0; i < ndropped; i++) {
+        struct vidxd_desc desc;
+
+        memset(&desc, 0, sizeof(desc));
+        memcpy(&desc, &dropped[i], sizeof(dropped[i]));
+        dsa_wq_report_not_enabled(wq, &desc);
+    }
+    return n;
+}
+
+static bool
+portal_access_ok(const struct vidxd_dsa *dsa, uint64_t off, unsigned size)
+{
+    switch (size) {
+    case 1:
+    case 2:
+    case 4:
+    case 8:
+    case 16:
+    case 32:
+    case 64:
+        break;
+    default:
+        return false;
+    }
+    return off % size == 0 && off < dsa->bar2_size &&
+           size <= dsa->bar2_size - off;
+}
+
+int
+vidxd_dsa_portal_write(struct vidxd_dsa *dsa, uint64_t off, const void *data,
+                       unsigned size)
+{
+    struct dsa_wq *wq;
+    struct dsa_slot *s;
+    struct vidxd_desc desc;
+    unsigned page, slot, byte;
+    bool complete = false;
+
+    if (data == NULL || !portal_access_ok(dsa, off, size)) {
+        return -EINVAL;
+    }
+    wq = &dsa->wqs[off / VIDXD_PORTAL_WQ_STRIDE];
+    page = (unsigned)(off % VIDXD_PORTAL_WQ_STRIDE) / VIDXD_PORTAL_PAGE;
+    slot = (unsigned)(off % VIDXD_PORTAL_PAGE) / VIDXD_PORTAL_SLOT;
+    byte = (unsigned)(off % VIDXD_PORTAL_SLOT);
+    s = &wq->slots[page * SLOTS_PER_PAGE + slot];
+
+    pthread_mutex_lock(&wq->portal_lock);
+    memcpy(s->buf + byte, data, size);
+    s->mask |= (size == 64 ? ~0ull : ((1ull << size) - 1)) << byte;
+    if (s->mask == ~0ull) {
+        memcpy(&desc, s->buf, sizeof(desc));
+        s->mask = 0;
+        complete = true;
+    }
+    pthread_mutex_unlock(&wq->portal_lock);
+    if (complete) {
+        /* A posted store cannot fail: rejections are counted in stats. */
+        dsa_wq_push(wq, &desc, page_flags(page), dsa->cfg.workers == 0,
+                    true);
+    }
+    return 0;
+}
+
+int
+vidxd_dsa_portal_read(struct vidxd_dsa *dsa, uint64_t off, void *data,
+                      unsigned size)
+{
+    if (data == NULL || !portal_access_ok(dsa, off, size)) {
+        return -EINVAL;
+    }
+    memset(data, 0, size);
+    return 0;
+}
+
+int
+vidxd_dsa_portal_fd(struct vidxd_dsa *dsa, int *fd)
+{
+    if (dsa->portal_fd < 0) {
+        return -EOPNOTSUPP;
+    }
+    *fd = dsa->portal_fd;
+    return 0;
+}

@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DSA device model, BAR0 register decode (reference/dsa.md §1.2-§1.6).
+ *
+ * Every access of 1, 2, 4 or 8 naturally aligned bytes falls inside one
+ * qword, so the decode works on qwords: a read extracts bytes from the
+ * qword's value, a write carries a bit mask of the bytes written and each
+ * register merges only its writable bits under that mask.  This gives the
+ * "64-bit registers may be written as two 32-bit halves" rule and the
+ * reserved-bits rule for free.  The MSI-X table, PBA and IMS table are not
+ * ours: those accesses go to the host ops unchanged.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "dsa/dsa_int.h"
+#include "vidxd/log.h"
+
+/* INTCAUSE bits software may clear (W1C); EVL is absent (no GENCAP bit). */
+#define INTCAUSE_W1C                                                           \
+    (VIDXD_INTCAUSE_ERR | VIDXD_INTCAUSE_CMD | VIDXD_INTCAUSE_OCCUPY |         \
+     VIDXD_INTCAUSE_PERFMON_OVFL | VIDXD_INTCAUSE_HALT_STATE |                 \
+     VIDXD_INTCAUSE_INT_HANDLE_REVOKED)
+#define GENCTRL_RW (VIDXD_GENCTRL_SOFTERR_INT_EN | VIDXD_GENCTRL_HALT_INT_EN)
+#define GENCFG_RW (VIDXD_GENCFG_RDBUF_LIMIT_MASK | VIDXD_GENCFG_USER_INT_EN)
+/* CMD: operand, command and int_req; bits 30:25 are reserved. */
+#define CMD_RW (VIDXD_CMD_OPERAND_MASK | VIDXD_CMD_CODE_MASK | VIDXD_CMD_INT_REQ)
+#define CMD_BYTE3 (0xffull << 24)
+#define MSIXPERM_RW                                                            \
+    (VIDXD_MSIXPERM_IGNORE | VIDXD_MSIXPERM_PASID_EN |                         \
+     VIDXD_MSIXPERM_PASID_MASK)
+#define GRPFLG_RW                                                              \
+    (VIDXD_GRPFLG_TC_A_MASK | VIDXD_GRPFLG_TC_B_MASK |                         \
+     VIDXD_GRPFLG_USE_RDBUF_LIMIT | VIDXD_GRPFLG_RDBUFS_RESERVED_MASK |        \
+     VIDXD_GRPFLG_RDBUFS_ALLOWED_MASK)
+#define WQCFG_MODE_RW                                                          \
+    (VIDXD_WQCFG_MODE_DEDICATED | VIDXD_WQCFG_BOF |                            \
+     VIDXD_WQCFG_PRIORITY_MASK | VIDXD_WQCFG_PASID_MASK |                      \
+     VIDXD_WQCFG_PASID_EN | VIDXD_WQCFG_PRIV)
+#define WQCFG_SHIFTS_RW                                                        \
+    (VIDXD_WQCFG_MAX_XFER_SHIFT_MASK | VIDXD_WQCFG_MAX_BATCH_SHIFT_MASK)
+
+static bool
+in_range(uint64_t off, uint64_t start, uint64_t len)
+{
+    return off >= start && off - start < len;
+}
+
+static uint64_t
+merge(uint64_t old, uint64_t val, uint64_t wmask, uint64_t writable)
+{
+    uint64_t m = wmask & writable;
+
+    return (old & ~m) | (val & m);
+}
+
+/* Forward an access to a host-owned table; returns 1 if @off is not in
+ * one.  The tables are multiples of 8 bytes long and 8-byte aligned, so a
+ * naturally aligned access never straddles a boundary. */
+static int
+table_access(struct vidxd_dsa *dsa, uint64_t off, unsigned size,
+             uint64_t *rval, uint64_t wval, bool write)
+{
+    const struct vidxd_dsa_config *c = &dsa->cfg;
+    unsigned table;
+    uint64_t base;
+
+    if (in_range(off, c->msix_table_offset,
+                 (uint64_t)dsa->num_msix * VIDXD_MSIX_ENTRY_SIZE)) {
+        table = VIDXD_DSA_TABLE_MSIX;
+        base = c->msix_table_offset;
+    } else if (in_range(off, c->msix_pba_offset,
+                        ((dsa->num_msix + 63) / 64) * 8ull)) {
+        table = VIDXD_DSA_TABLE_PBA;
+        base = c->msix_pba_offset;
+    } else if (dsa->num_ims != 0 &&
+               in_range(off, c->ims_offset,
+                        (uint64_t)dsa->num_ims * VIDXD_IMS_ENTRY_SIZE)) {
+        table = VIDXD_DSA_TABLE_IMS;
+        base = c->ims_offset;
+    } else {
+        return 1;
+    }
+    if (write) {
+        if (dsa->host.table_write == NULL) {
+            return 0;
+        }
+        return dsa->host.table_write(dsa->opaque, table, off - base, size,
+                                     wval);
+    }
+    *rval = 0;
+    if (dsa->host.table_read == NULL) {
+        return 0;
+    }
+    return dsa->host.table_read(dsa->opaque, table, off - base, size, rval);
+}
+
+/* WQCFG dword @d of @wq as software reads it (dsa.md §1.5). */
+static uint32_t
+wqcfg_dword(struct vidxd_dsa *dsa, struct dsa_wq *wq, unsigned d)
+{
+    if (d == VIDXD_WQCFG_OCCUP_IDX) {
+        uint32_t v = dsa_wq_occupancy(wq) & VIDXD_WQCFG_OCCUPANCY_MASK;
+
+        if (dsa->cfg.configurable) {
+            v |= VIDXD_WQCFG_MODE_SUPPORT;
+        }
+        if (wq->state_enabled) {
+            v |= VIDXD_WQ_STATE_ENABLED << VIDXD_WQCFG_STATE_SHIFT;
+        }
+        return v;
+    }
+    return wq->cfg[d];
+}
+
+static uint32_t
+wqcfg_writable(unsigned d)
+{
+    switch (d) {
+    case VIDXD_WQCFG_SIZE_IDX:
+        return VIDXD_WQCFG_SIZE_MASK;
+    case VIDXD_WQCFG_THRESH_IDX:
+        return VIDXD_WQCFG_THRESH_MASK;
+    case VIDXD_WQCFG_MODE_IDX:
+        return WQCFG_MODE_RW;
+    case VIDXD_WQCFG_SHIFTS_IDX:
+        return WQCFG_SHIFTS_RW;
+    default:
+        /* Occupancy interrupts and op_config are not advertised in WQCAP;
+         * dword 6 is read-only and 7 reserved. */
+        return 0;
+    }
+}
+
+static uint64_t
+grpcfg_writable(const struct vidxd_dsa *dsa, unsigned q)
+{
+    const struct vidxd_dsa_config *c = &dsa->cfg;
+
+    switch (q) {
+    case 0: /* GRPWQCFG: one bit per existing WQ (at most 64 WQs) */
+        return c->num_wqs >= 64 ? ~0ull : (1ull << c->num_wqs) - 1;
+    case 4: /* GRPENGCFG */
+        return c->num_engines >= 64 ? ~0ull : (1ull << c->num_engines) - 1;
+    case 5:
+        return GRPFLG_RW;
+    default:
+        return 0;
+    }
+}
+
+/* Value of the qword at @off (8-aligned, not a host table).  Caller holds
+ * dsa->lock. */
+static uint64_t
+qword_read(struct vidxd_dsa *dsa, uint64_t off)
+{
+    const struct vidxd_dsa_config *c = &dsa->cfg;
+    uint64_t v = 0;
+
+    if (off < 0x100) {
+        switch (off) {
+        case VIDXD_REG_VERSION:
+            return c->version;
+        case VIDXD_REG_GENCAP:
+            return dsa->gencap;
+        case VIDXD_REG_WQCAP:
+            return dsa->wqcap;
+        case VIDXD_REG_GRPCAP:
+            return dsa->grpcap;
+        case VIDXD_REG_ENGCAP:
+            return dsa->engcap;
+        case VIDXD_REG_OPCAP:
+        case VIDXD_REG_OPCAP + 8:
+        case VIDXD_REG_OPCAP + 16:
+        case VIDXD_REG_OPCAP + 24:
+            return c->opcap[(off - VIDXD_REG_OPCAP) / 8];
+        case VIDXD_REG_OFFSETS:
+        case VIDXD_REG_OFFSETS + 8:
+            return dsa->offsets[(off - VIDXD_REG_OFFSETS) / 8];
+        case VIDXD_REG_GENCFG:
+            return dsa->gencfg;
+        case VIDXD_REG_GENCTRL:
+            return __atomic_load_n(&dsa->genctrl, __ATOMIC_ACQUIRE);
+        case VIDXD_REG_GENSTS:
+            return __atomic_load_n(&dsa->gensts, __ATOMIC_ACQUIRE);
+        case VIDXD_REG_INTCAUSE:
+            pthread_mutex_lock(&dsa->err_lock);
+            v = dsa->intcause;
+            pthread_mutex_unlock(&dsa->err_lock);
+            return v;
+        case VIDXD_REG_CMD:
+            return dsa->cmd;
+        case VIDXD_REG_CMDSTS:
+            return __atomic_load_n(&dsa->cmdsts, __ATOMIC_ACQUIRE);
+        case VIDXD_REG_CMDCAP:
+            return dsa->cmdcap;
+        case VIDXD_REG_SWERR:
+        case VIDXD_REG_SWERR + 8:
+        case VIDXD_REG_SWERR + 16:
+        case VIDXD_REG_SWERR + 24:
+            pthread_mutex_lock(&dsa->err_lock);
+            v = dsa->swerr[(off - VIDXD_REG_SWERR) / 8];
+            pthread_mutex_unlock(&dsa->err_lock);
+            return v;
+        default:
+            return 0; /* reserved; no event log (GENCAP.evl_support 0) */
+        }
+    }
+    if (in_range(off, c->msix_perm_offset,
+                 (uint64_t)dsa->num_msix * VIDXD_MSIX_PERM_STRIDE)) {
+        return __atomic_load_n(
+            &dsa->msixperm[(off - c->msix_perm_offset) /
+                           VIDXD_MSIX_PERM_STRIDE],
+            __ATOMIC_ACQUIRE);
+    }
+    if (in_range(off, c->grpcfg_offset,
+                 (uint64_t)c->num_groups * VIDXD_GRPCFG_SIZE)) {
+        uint64_t rel = off - c->grpcfg_offset;
+        return dsa->grpcfg[rel / VIDXD_GRPCFG_SIZE][(rel % VIDXD_GRPCFG_SIZE) /
+                                                    8];
+    }
+    if (in_range(off, c->wqcfg_offset,
+                 (uint64_t)c->num_wqs * c->wqcfg_stride)) {
+        uint64_t rel = off - c->wqcfg_offset;
+        struct dsa_wq *wq = &dsa->wqs[rel / c->wqcfg_stride];
+        unsigned d = (unsigned)(rel % c->wqcfg_stride) / 4;
+
+        return wqcfg_dword(dsa, wq, d) |
+               (uint64_t)wqcfg_dword(dsa, wq, d + 1) << 32;
+    }
+    /* PERFMON: PERFCAP reads 0 counters, so the block is all zero and
+     * read-only (Linux then skips perfmon, dsa.md §1.5). */
+    return 0;
+}
+
+static void
+write_grpcfg(struct vidxd_dsa *dsa, uint64_t rel, uint64_t val,
+             uint64_t wmask)
+{
+    unsigned g = (unsigned)(rel / VIDXD_GRPCFG_SIZE);
+    unsigned q = (unsigned)(rel % VIDXD_GRPCFG_SIZE) / 8;
+    uint64_t *p = &dsa->grpcfg[g][q];
+    uint64_t nv = merge(*p, val, wmask, grpcfg_writable(dsa, q));
+
+    if (nv == *p) {
+        /* Linux rewrites GRPCFG with the same values while the device is
+         * enabled (dsa.md §2.2): accept silently. */
+        return;
+    }
+    if (!dsa->cfg.configurable || dsa_state(dsa) != VIDXD_GENSTS_DISABLED) {
+        VIDXD_LOG_RATELIMIT(LOG_WARNING, DSA_LOG,
+                            "GRPCFG[%u] qword %u write ignored: %s", g, q,
+                            dsa->cfg.configurable ? "device not disabled"
+                                                  : "read-only config");
+        return;
+    }
+    *p = nv;
+}
+
+static void
+write_wqcfg(struct vidxd_dsa *dsa, uint64_t rel, uint64_t val, uint64_t wmask)
+{
+    const struct vidxd_dsa_config *c = &dsa->cfg;
+    struct dsa_wq *wq = &dsa->wqs[rel / c->wqcfg_stride];
+    unsigned d0 = (unsigned)(rel % c->wqcfg_stride) / 4;
+    unsigned i;
+
+    for (i = 0; i < 2; i++) {
+        unsigned d = d0 + i;
+        uint32_t m = (uint32_t)(wmask >> (32 * i));
+        uint32_t v = (uint32_t)(val >> (32 * i));
+        uint32_t nv;
+
+        if (m == 0) {
+            continue;
+        }
+        nv = (uint32_t)merge(wq->cfg[d], v, m, wqcfg_writable(d));
+        if (nv == wq->cfg[d]) {
+            continue;
+        }
+        /* A WQCFG is writable only while its WQ is disabled, and only in a
+         * configurable device (dsa.md §1.5, §2.5). */
+        if (!c->configurable || wq->state_enabled) {
+            VIDXD_LOG_RATELIMIT(LOG_WARNING, DSA_LOG,
+                                "WQCFG[%u] dword %u write ignored: %s",
+                                wq->id, d,
+                                c->configurable ? "WQ enabled"
+                                                : "read-only config");
+            continue;
+        }
+        wq->cfg[d] = nv;
+    }
+}
+
+/* Apply a write to the qword at @off with the written bits in @wmask.
+ * Caller holds dsa->lock.  Returns true if CMD byte 3 was written (the
+ * command must then be issued, without dsa->lock held). */
+static bool
+qword_write(struct vidxd_dsa *dsa, uint64_t off, uint64_t val, uint64_t wmask)
+{
+    const struct vidxd_dsa_config *c = &dsa->cfg;
+
+    if (off < 0x100) {
+        switch (off) {
+        case VIDXD_REG_GENCFG:
+            /* Writable only while the device is disabled (dsa.md §1.2). */
+            if (dsa_state(dsa) != VIDXD_GENSTS_DISABLED) {
+                if (merge(dsa->gencfg, val, wmask, GENCFG_RW) != dsa->gencfg) {
+                    VIDXD_LOG_RATELIMIT(LOG_WARNING, DSA_LOG,
+                                        "GENCFG write ignored: device not "
+                                        "disabled");
+                }
+                return false;
+            }
+            dsa->gencfg = (uint32_t)merge(dsa->gencfg, val, wmask, GENCFG_RW);
+            return false;
+        case VIDXD_REG_GENCTRL:
+            __atomic_store_n(&dsa->genctrl,
+                             (uint32_t)merge(dsa->genctrl, val, wmask,
+                                             GENCTRL_RW),
+                             __ATOMIC_RELEASE);
+            return false;
+        case VIDXD_REG_INTCAUSE:
+            pthread_mutex_lock(&dsa->err_lock);
+            dsa->intcause &= ~(uint32_t)(val & wmask & INTCAUSE_W1C);
+            pthread_mutex_unlock(&dsa->err_lock);
+            return false;
+        case VIDXD_REG_CMD:
+            dsa->cmd = (uint32_t)merge(dsa->cmd, val, wmask, CMD_RW);
+            return (wmask & CMD_BYTE3) != 0;
+        case VIDXD_REG_SWERR:
+            /* The driver acknowledges with VALID|OVERFLOW (W1C, §1.6). */
+            pthread_mutex_lock(&dsa->err_lock);
+            dsa->swerr[0] &=
+                ~(val & wmask & (VIDXD_SWERR_VALID | VIDXD_SWERR_OVERFLOW));
+            pthread_mutex_unlock(&dsa->err_lock);
+            return false;
+        default:
+            return false; /* read-only or reserved */
+        }
+    }
+    if (in_range(off, c->msix_perm_offset,
+                 (uint64_t)dsa->num_msix * VIDXD_MSIX_PERM_STRIDE)) {
+        uint32_t *p = &dsa->msixperm[(off - c->msix_perm_offset) /
+                                     VIDXD_MSIX_PERM_STRIDE];
+        __atomic_store_n(p, (uint32_t)merge(*p, val, wmask, MSIXPERM_RW),
+                         __ATOMIC_RELEASE);
+        return false;
+    }
+    if (in_range(off, c->grpcfg_offset,
+                 (uint64_t)c->num_groups * VIDXD_GRPCFG_SIZE)) {
+        write_grpcfg(dsa, off - c->grpcfg_offset, val, wmask);
+        return false;
+    }
+    if (in_range(off, c->wqcfg_offset,
+                 (uint64_t)c->num_wqs * c->wqcfg_stride)) {
+        write_wqcfg(dsa, off - c->wqcfg_offset, val, wmask);
+    }
+    return false;
+}
+
+static uint64_t
+size_mask(unsigned size)
+{
+    return size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+
+int
+dsa_regs_read(struct vidxd_dsa *dsa, uint64_t off, unsigned size,
+              uint64_t *val)
+{
+    unsigned shift = (unsigned)(off & 7) * 8;
+    uint64_t q;
+    int rc;
+
+    rc = table_access(dsa, off, size, val, 0, false);
+    if (rc <= 0) {
+        return rc;
+    }
+    pthread_mutex_lock(&dsa->lock);
+    q = qword_read(dsa, off & ~7ull);
+    pthread_mutex_unlock(&dsa->lock);
+    *val = (q >> shift) & size_mask(size);
+    return 0;
+}
+
+int
+dsa_regs_write(struct vidxd_dsa *dsa, uint64_t off, unsigned size,
+               uint64_t val)
+{
+    unsigned shift = (unsigned)(off & 7) * 8;
+    uint64_t wmask = size_mask(size) << shift;
+    uint32_t cmd;
+    bool issue;
+    int rc;
+
+    rc = table_access(dsa, off, size, NULL, val & size_mask(size), true);
+    if (rc <= 0) {
+        return rc;
+    }
+    pthread_mutex_lock(&dsa->lock);
+    issue = qword_write(dsa, off & ~7ull, (val & size_mask(size)) << shift,
+                        wmask);
+    cmd = dsa->cmd;
+    pthread_mutex_unlock(&dsa->lock);
+    if (issue) {
+        dsa_cmd_issue(dsa, cmd);
+    }
+    return 0;
+}
