@@ -31,8 +31,10 @@
 #define SRC3_IOVA 0x10000000ull
 #define DST3_IOVA 0x20000000ull
 #define CR3_IOVA 0x40000000ull
-#define TRIALS 11
-#define TRIAL_BYTES (256ull << 20)
+/* Many short trials: on a shared machine the best of many short runs is
+ * far more repeatable than a few long ones. */
+#define TRIALS 41
+#define TRIAL_BYTES (32ull << 20)
 
 static uint8_t *ram, *src, *dst, *crpage, *other;
 static struct vidxd_as *as;
@@ -42,13 +44,23 @@ static struct vidxd_engine_ctx ctx;
 static void *(*volatile cpy)(void *, const void *, size_t) = memcpy;
 static volatile uint32_t sink;
 
+/*
+ * Trials are timed in thread CPU time: on a machine shared with other jobs
+ * the main disturbance is losing the CPU, which this clock does not count.
+ */
 static double
-now(void)
+clock_s(clockid_t id)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double
+now(void)
+{
+    return clock_s(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static void *
@@ -72,8 +84,8 @@ desc(unsigned op, uint64_t s, uint64_t d, uint32_t n, uint64_t cra)
     struct vidxd_desc x;
 
     memset(&x, 0, sizeof(x));
-    x.flags_opcode = (op << VIDXD_DESC_OPCODE_SHIFT) | VIDXD_FLAG_CRAV |
-                     VIDXD_FLAG_RCR;
+    x.flags_opcode =
+        (op << VIDXD_DESC_OPCODE_SHIFT) | VIDXD_FLAG_CRAV | VIDXD_FLAG_RCR;
     x.completion_addr = cra;
     x.src = s;
     x.dst = d;
@@ -86,13 +98,23 @@ reps_for(size_t sz)
 {
     uint64_t r = TRIAL_BYTES / sz;
 
-    return r < 3 ? 3 : (unsigned)r;
+    return r < 2 ? 2 : (unsigned)r;
 }
 
+/*
+ * Each timed run starts with one untimed call when it has few repetitions
+ * (large buffers), so that every run finds the caches in the same state
+ * whatever ran before it.
+ */
 static double
 t_engine(const struct vidxd_desc *x, unsigned reps)
 {
-    double t0 = now();
+    double t0;
+
+    if (reps < 16) {
+        vidxd_engine_execute(&ctx, x);
+    }
+    t0 = now();
 
     for (unsigned i = 0; i < reps; i++) {
         if (vidxd_engine_execute(&ctx, x) != VIDXD_STATUS_SUCCESS) {
@@ -106,7 +128,12 @@ t_engine(const struct vidxd_desc *x, unsigned reps)
 static double
 t_memcpy(size_t sz, unsigned reps)
 {
-    double t0 = now();
+    double t0;
+
+    if (reps < 16) {
+        cpy(dst, src, sz);
+    }
+    t0 = now();
 
     for (unsigned i = 0; i < reps; i++) {
         cpy(dst, src, sz);
@@ -117,8 +144,13 @@ t_memcpy(size_t sz, unsigned reps)
 static double
 t_isal(size_t sz, unsigned reps)
 {
-    double t0 = now();
+    double t0;
     uint32_t c = 0;
+
+    if (reps < 16) {
+        c = crc32_iscsi(src, (int)sz, ~0u);
+    }
+    t0 = now();
 
     for (unsigned i = 0; i < reps; i++) {
         c ^= ~crc32_iscsi(src, (int)sz, ~0u);
@@ -145,43 +177,70 @@ min2(double a, double b)
     return a < b ? a : b;
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static double
+median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_double);
+    return v[n / 2];
+}
+
+/*
+ * Figures in GB/s are the best trial.  Ratios are the median over trials of
+ * the ratio within a trial (engine and baseline run back to back, in
+ * alternating order), which cancels slow drifts in machine load.
+ */
 static void
 bench_sizes(void)
 {
     for (size_t sz = 64; sz <= MAXSZ; sz *= 4) {
-        struct vidxd_desc mv = desc(VIDXD_OP_MEMMOVE, SRC_IOVA, DST_IOVA,
-                                    (uint32_t)sz, CR_IOVA);
-        struct vidxd_desc crc = desc(VIDXD_OP_CRCGEN, SRC_IOVA, 0,
-                                     (uint32_t)sz, CR_IOVA);
+        struct vidxd_desc mv =
+            desc(VIDXD_OP_MEMMOVE, SRC_IOVA, DST_IOVA, (uint32_t)sz, CR_IOVA);
+        struct vidxd_desc crc =
+            desc(VIDXD_OP_CRCGEN, SRC_IOVA, 0, (uint32_t)sz, CR_IOVA);
         unsigned reps = reps_for(sz);
         double em = 1e30, mc = 1e30, ec = 1e30, ic = 1e30, gb;
+        double rm[TRIALS], rc[TRIALS];
         char l[16];
 
         t_engine(&mv, reps / 8 + 1);
         t_memcpy(sz, reps / 8 + 1);
-        /* Alternate which side runs first: with 16 MiB buffers the one
-         * that runs second finds more of its data in the LLC. */
         for (int t = 0; t < TRIALS; t++) {
+            double a, b, c, d;
+
             if (t % 2 == 0) {
-                em = min2(em, t_engine(&mv, reps));
-                mc = min2(mc, t_memcpy(sz, reps));
-                ec = min2(ec, t_engine(&crc, reps));
-                ic = min2(ic, t_isal(sz, reps));
+                a = t_engine(&mv, reps);
+                b = t_memcpy(sz, reps);
+                c = t_engine(&crc, reps);
+                d = t_isal(sz, reps);
             } else {
-                mc = min2(mc, t_memcpy(sz, reps));
-                em = min2(em, t_engine(&mv, reps));
-                ic = min2(ic, t_isal(sz, reps));
-                ec = min2(ec, t_engine(&crc, reps));
+                b = t_memcpy(sz, reps);
+                a = t_engine(&mv, reps);
+                d = t_isal(sz, reps);
+                c = t_engine(&crc, reps);
             }
+            em = min2(em, a);
+            mc = min2(mc, b);
+            ec = min2(ec, c);
+            ic = min2(ic, d);
+            rm[t] = b / a;
+            rc[t] = d / c;
         }
         gb = (double)sz * reps / 1e9;
         label(l, sizeof(l), sz);
         printf("memmove_%s: %.2f GB/s\n", l, gb / em);
         printf("memcpy_%s: %.2f GB/s\n", l, gb / mc);
-        printf("ratio memmove_vs_memcpy_%s: %.3f\n", l, mc / em);
+        printf("ratio memmove_vs_memcpy_%s: %.3f\n", l, median(rm, TRIALS));
         printf("crc32c_%s: %.2f GB/s\n", l, gb / ec);
         printf("isal_crc32c_%s: %.2f GB/s\n", l, gb / ic);
-        printf("ratio crc32c_vs_isal_%s: %.3f\n", l, ic / ec);
+        printf("ratio crc32c_vs_isal_%s: %.3f\n", l, median(rc, TRIALS));
         fflush(stdout);
     }
 }
@@ -189,15 +248,15 @@ bench_sizes(void)
 static void
 bench_overhead(void)
 {
-    struct vidxd_desc mv = desc(VIDXD_OP_MEMMOVE, SRC_IOVA, DST_IOVA, 64,
-                                CR_IOVA);
-    struct vidxd_desc mv3 = desc(VIDXD_OP_MEMMOVE, SRC3_IOVA, DST3_IOVA, 64,
-                                 CR3_IOVA);
-    const unsigned n = 2000000;
+    struct vidxd_desc mv =
+        desc(VIDXD_OP_MEMMOVE, SRC_IOVA, DST_IOVA, 64, CR_IOVA);
+    struct vidxd_desc mv3 =
+        desc(VIDXD_OP_MEMMOVE, SRC3_IOVA, DST3_IOVA, 64, CR3_IOVA);
+    const unsigned n = 50000;
     double e = 1e30, e3 = 1e30, m = 1e30;
 
     t_engine(&mv, n / 10);
-    for (int t = 0; t < TRIALS; t++) {
+    for (int t = 0; t < 3 * TRIALS; t++) {
         e = min2(e, t_engine(&mv, n));
         e3 = min2(e3, t_engine(&mv3, n));
         m = min2(m, t_memcpy(64, n));
@@ -213,7 +272,7 @@ int
 main(void)
 {
     unsigned rw = VIDXD_MEM_READ | VIDXD_MEM_WRITE;
-    double t0 = now();
+    double t0 = clock_s(CLOCK_MONOTONIC);
 
     ram = region(RAM_LEN);
     other = region(4096);
@@ -240,6 +299,6 @@ main(void)
     bench_overhead();
     vidxd_as_leave(as);
     vidxd_as_destroy(as);
-    fprintf(stderr, "bench_engine: %.1f s\n", now() - t0);
+    fprintf(stderr, "bench_engine: %.1f s\n", clock_s(CLOCK_MONOTONIC) - t0);
     return 0;
 }

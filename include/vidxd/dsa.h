@@ -63,7 +63,13 @@ enum vidxd_dsa_portal_mode {
      *    qword 0 reads zero;
      *  - the slots of a page are scanned circularly starting after the
      *    slot consumed last, so a writer rotating through the slots (as
-     *    Linux does, dsa.md §2.4) is executed in submission order.
+     *    Linux does, dsa.md §2.4) is executed in submission order;
+     *  - when the WQ is full the descriptor stays in its slot (not
+     *    released) until there is room: back-pressure instead of the drop
+     *    a hardware DWQ would do;
+     *  - a descriptor found in the portal of a WQ that is not enabled is
+     *    dropped and reported as vidxd_dsa_wq_submit() says (ENABLE_WQ
+     *    first drops what is left there, so nothing stale executes).
      * Every slot of a portal page is the same portal (dsa.md §1.7).
      * vidxd_dsa_portal_write() still works and assembles like TRAPPED.
      */

@@ -75,6 +75,49 @@ struct vidxd_engine_ctx {
  * (status byte last, with release ordering) and then request the interrupt.
  * Returns the completion status (enum vidxd_status, with
  * VIDXD_STATUS_WRITE_FAULT possibly set), whether or not a record was written.
+ *
+ * Supported: the DSA 1.0 operation set (NOOP, BATCH, DRAIN, MEMMOVE,
+ * MEMFILL, COMPARE, COMPVAL, CR_DELTA, AP_DELTA, DUALCAST, CRCGEN, COPY_CRC,
+ * DIF_CHECK/INS/STRP/UPDT, CFLUSH; reference/dsa.md §3.1) where the OPCAP
+ * bit in ctx->opcap is set; anything else is BAD_OPCODE.
+ *
+ * Checks, in this order (reference/dsa.md §3.2, §8 item 7):
+ *  1. CRAV with a completion address not 32-byte aligned: CRA_ALIGN, sent
+ *     to ops->error; the descriptor is not executed, no record, no
+ *     interrupt.
+ *  2. opcode (BAD_OPCODE; also BATCH or DRAIN inside a batch);
+ *  3. flags (INVALID_FLAGS, record field invalid_flags = the offending
+ *     bits): BOF needs GENCAP.block_on_fault, CC GENCAP.cache_control_mem
+ *     (cache_control_cache for CFLUSH), DRDBK GENCAP.dest_readback; Check
+ *     Result only for COMPARE, COMPVAL, CR_DELTA; bit 16 only for the CRC
+ *     operations; bits 5, 6, 15 and 17-23 (DSA 2.0) never;
+ *  4. RCI with a handle ops->int_handle_valid rejects: INT_HANDLE_INVAL,
+ *     no interrupt;
+ *  5. reserved fields, including those an operation does not use and the
+ *     reserved bits of DIF flag bytes: NOZERO_RESERVE;
+ *  6. the operation's own rules: transfer size 0 or above
+ *     ctx->max_xfer_size is XFER_ERANGE for every operation that has one;
+ *     overlap, alignment, delta and DIF rules as §3.1 lists them.
+ *
+ * Completion: a record is written if CRAV and either the status is an
+ * error or RCR is set (SUCCESS_PRED counts as success).  An error without
+ * CRAV, or a record address that does not translate to writable memory
+ * (CRA_XLAT), goes to ops->error instead.  With RCI the interrupt is
+ * requested after the record, for errors too (except cases 1 and 4).
+ *
+ * Page faults (an address outside every mapping or without the needed
+ * permission) end the operation where the access failed: fault_addr is
+ * that address, bytes_completed the bytes processed before it, status
+ * PAGE_FAULT_NOBOF with VIDXD_STATUS_WRITE_FAULT for writes.  If the
+ * descriptor asked to block on faults (flag, ctx->wq_bof and GENCAP), the
+ * status is PAGE_FAULT_IR: the emulator has no page request service that
+ * could make the address valid, which hardware reports as an Invalid
+ * Request response.  A descending (overlapping) MEMMOVE sets result bit 0.
+ * CRCGEN/COPY_CRC report the CRC of the completed bytes, DIF operations
+ * complete whole blocks only.
+ *
+ * Statistics (ctx->stats): one op per descriptor executed, batch members
+ * included; errors count every status other than SUCCESS/SUCCESS_PRED.
  */
 VIDXD_API unsigned vidxd_engine_execute(const struct vidxd_engine_ctx *ctx,
                                         const struct vidxd_desc *desc);

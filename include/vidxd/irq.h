@@ -293,8 +293,10 @@ VIDXD_API int vidxd_irq_entry_info(struct vidxd_irq_dev *dev, unsigned domain,
 /* ---------------------------------------------------------------------- */
 
 /*
- * A sink receives an interrupt in-process, on the raising thread.  It must
- * not block and must not call control functions of the same device.
+ * A sink receives an interrupt in-process, on the raising thread (or on
+ * the control thread, for a pending interrupt replayed at unmask).  It may
+ * run concurrently with itself, even for one entry; it must not block and
+ * must not call control functions of the same device.
  */
 typedef void vidxd_irq_sink_fn(void *opaque, unsigned domain, uint32_t index,
                                const struct vidxd_irq_msg *msg);
@@ -559,7 +561,11 @@ VIDXD_API int vidxd_irq_msix_set_ctrl(struct vidxd_irq_dev *dev, bool enable,
 
 /* The vector control word carries PASID enable and PASID (dsa.md §4). */
 #define VIDXD_IRQ_IMS_PASID 0x1u
-/* The guest programs the array through the register functions. */
+/*
+ * The guest programs the array through the register functions.  Entries
+ * (created on demand, e.g. by vidxd_irq_handle_alloc) without a direct
+ * binding deliver through the route table by the message the guest wrote.
+ */
 #define VIDXD_IRQ_IMS_GUEST 0x2u
 
 /*

@@ -174,8 +174,12 @@ int dsa_wq_enable(struct dsa_wq *wq, const struct dsa_wq_run *run);
 void dsa_wq_disable(struct dsa_wq *wq);
 void dsa_wq_drain(struct dsa_wq *wq);
 void dsa_wq_abort(struct dsa_wq *wq, bool pasid_only, uint32_t pasid);
+/* dsa_wq_push() modes. */
+#define DSA_PUSH_EXECUTE 0x1u /* run the WQ in this thread afterwards */
+#define DSA_PUSH_REPORT 0x2u /* SWERR for a WQ that is not enabled */
+#define DSA_PUSH_TRY 0x4u /* full: return without counting a drop */
 int dsa_wq_push(struct dsa_wq *wq, const struct vidxd_desc *desc,
-                unsigned flags, bool execute, bool report);
+                unsigned flags, unsigned mode);
 void dsa_wq_report_not_enabled(struct dsa_wq *wq,
                                const struct vidxd_desc *desc);
 unsigned dsa_wq_run(struct dsa_wq *wq, unsigned budget);

@@ -105,13 +105,15 @@ dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
     pthread_mutex_lock(&wq->portal_lock);
     for (page = 0; page < VIDXD_PORTAL_PAGES_PER_WQ; page++) {
         uint8_t *pg = base + (size_t)page * VIDXD_PORTAL_PAGE;
+        unsigned start = wq->scan[page];
 
         for (i = 0; i < SLOTS_PER_PAGE; i++) {
-            unsigned slot = (wq->scan[page] + i) % SLOTS_PER_PAGE;
+            unsigned slot = (start + i) % SLOTS_PER_PAGE;
             uint64_t *q = (uint64_t *)(pg + (size_t)slot * VIDXD_PORTAL_SLOT);
             uint64_t d[8];
             struct vidxd_desc desc;
             unsigned j;
+            int rc;
 
             d[0] = __atomic_load_n(&q[0], __ATOMIC_ACQUIRE);
             if (d[0] == 0) {
@@ -120,22 +122,30 @@ dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
             for (j = 1; j < 8; j++) {
                 d[j] = __atomic_load_n(&q[j], __ATOMIC_RELAXED);
             }
+            memcpy(&desc, d, sizeof(desc));
+            /* Pushed under portal_lock so that concurrent pollers cannot
+             * reorder descriptors of one WQ; a SWERR report (which may
+             * call host ops) waits until the lock is dropped.  A full WQ
+             * leaves the descriptor in its slot: the slot memory is the
+             * queue's overflow, and the writer sees back-pressure because
+             * the slot is not released. */
+            rc = dsa_wq_push(wq, &desc, page_flags(page), DSA_PUSH_TRY);
+            if (rc == -ENOSPC || rc == -EAGAIN) {
+                wq->scan[page] = (uint8_t)slot;
+                goto out;
+            }
+            if (rc == -ENXIO) {
+                dropped[ndropped++] = d[0];
+            }
             for (j = 1; j < 8; j++) {
                 __atomic_store_n(&q[j], 0, __ATOMIC_RELAXED);
             }
             __atomic_store_n(&q[0], 0, __ATOMIC_RELEASE);
-            memcpy(&desc, d, sizeof(desc));
-            /* Pushed under portal_lock so that concurrent pollers cannot
-             * reorder descriptors of one WQ; a SWERR report (which may
-             * call host ops) waits until the lock is dropped. */
-            if (dsa_wq_push(wq, &desc, page_flags(page), false, false) ==
-                -ENXIO) {
-                dropped[ndropped++] = d[0];
-            }
             wq->scan[page] = (uint8_t)((slot + 1) % SLOTS_PER_PAGE);
             n++;
         }
     }
+out:
     pthread_mutex_unlock(&wq->portal_lock);
     for (i = 0; i < ndropped; i++) {
         struct vidxd_desc desc;
@@ -196,8 +206,9 @@ vidxd_dsa_portal_write(struct vidxd_dsa *dsa, uint64_t off, const void *data,
     pthread_mutex_unlock(&wq->portal_lock);
     if (complete) {
         /* A posted store cannot fail: rejections are counted in stats. */
-        dsa_wq_push(wq, &desc, page_flags(page), dsa->cfg.workers == 0,
-                    true);
+        dsa_wq_push(wq, &desc, page_flags(page),
+                    DSA_PUSH_REPORT |
+                        (dsa->cfg.workers == 0 ? DSA_PUSH_EXECUTE : 0));
     }
     return 0;
 }

@@ -394,7 +394,7 @@ dsa_wq_report_not_enabled(struct dsa_wq *wq, const struct vidxd_desc *desc)
 
 int
 dsa_wq_push(struct dsa_wq *wq, const struct vidxd_desc *desc, unsigned flags,
-            bool execute_now, bool report)
+            unsigned mode)
 {
     struct dsa_entry e;
     uint32_t limit;
@@ -405,7 +405,7 @@ dsa_wq_push(struct dsa_wq *wq, const struct vidxd_desc *desc, unsigned flags,
     if (!wq->enabled) {
         pthread_mutex_unlock(&wq->lock);
         dsa_stat_add(&wq->stats.dropped, 1);
-        if (report) {
+        if ((mode & DSA_PUSH_REPORT) != 0) {
             dsa_wq_report_not_enabled(wq, desc);
         }
         return -ENXIO;
@@ -425,8 +425,13 @@ dsa_wq_push(struct dsa_wq *wq, const struct vidxd_desc *desc, unsigned flags,
     e.desc.pasid_priv = (e.pasid == VIDXD_DSA_NO_PASID ? 0 : e.pasid) |
                         (e.priv ? VIDXD_DESC_PRIV : 0);
     if (wq->count >= limit) {
+        bool dedicated = wq->run.dedicated;
+
         pthread_mutex_unlock(&wq->lock);
-        if (wq->run.dedicated) {
+        if ((mode & DSA_PUSH_TRY) != 0) {
+            return dedicated ? -ENOSPC : -EAGAIN;
+        }
+        if (dedicated) {
             /* MOVDIR64B to a full DWQ: silently dropped (dsa.md §1.7). */
             dsa_stat_add(&wq->stats.dropped, 1);
             return -ENOSPC;
@@ -440,7 +445,7 @@ dsa_wq_push(struct dsa_wq *wq, const struct vidxd_desc *desc, unsigned flags,
     __atomic_add_fetch(&wq->dsa->pending, 1, __ATOMIC_SEQ_CST);
     pthread_mutex_unlock(&wq->lock);
     dsa_stat_add(&wq->stats.submitted, 1);
-    if (execute_now) {
+    if ((mode & DSA_PUSH_EXECUTE) != 0) {
         dsa_wq_run(wq, UINT32_MAX);
     } else {
         dsa_workers_kick(wq->dsa);
@@ -456,8 +461,9 @@ vidxd_dsa_wq_submit(struct vidxd_dsa *dsa, unsigned wq,
         (flags & ~(VIDXD_DSA_SUBMIT_IMS | VIDXD_DSA_SUBMIT_LIMITED)) != 0) {
         return -EINVAL;
     }
-    return dsa_wq_push(&dsa->wqs[wq], desc, flags, dsa->cfg.workers == 0,
-                       true);
+    return dsa_wq_push(&dsa->wqs[wq], desc, flags,
+                       DSA_PUSH_REPORT |
+                           (dsa->cfg.workers == 0 ? DSA_PUSH_EXECUTE : 0));
 }
 
 int

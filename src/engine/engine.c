@@ -21,7 +21,7 @@
 #define USE_DST 0x02u
 #define USE_SIZE 0x04u
 #define USE_CHECK_RESULT 0x08u /* the Check Result flag is defined */
-#define USE_CRC_SEED 0x10u /* the Read CRC Seed flag is defined */
+#define USE_CRC_SEED 0x10u     /* the Read CRC Seed flag is defined */
 
 struct engine_opinfo {
     union {
@@ -36,6 +36,7 @@ static engine_op_fn op_noop;
 static engine_op_fn op_drain;
 static engine_op_fn op_batch;
 
+/* clang-format off */
 #define OS_U8(off, m) [(off) - 0x28] = (m)
 #define OS_U16(off) [(off) - 0x28] = 0xff, [(off) - 0x27] = 0xff
 #define OS_U32(off)                                                            \
@@ -106,6 +107,7 @@ static const struct engine_opinfo engine_ops[VIDXD_OP_CFLUSH + 1] = {
                              OS_U16(VIDXD_DESC_DIF_DST_APP_TAG)),
     [VIDXD_OP_CFLUSH] = OP0(engine_op_cflush, USE_DST | USE_SIZE),
 };
+/* clang-format on */
 
 /* Flags every operation accepts (§3.1 flag list). */
 #define FLAGS_COMMON                                                           \
@@ -158,7 +160,7 @@ allowed_flags(const struct vidxd_engine_ctx *ctx,
 static bool
 reserved_nonzero(const struct vidxd_desc *d, const struct engine_opinfo *oi)
 {
-    uint64_t v[3];
+    uint64_t v0, v1, v2;
 
     if ((d->pasid_priv & VIDXD_DESC_RSVD_PASID_MASK) != 0 || d->rsvd != 0) {
         return true;
@@ -168,9 +170,11 @@ reserved_nonzero(const struct vidxd_desc *d, const struct engine_opinfo *oi)
         ((oi->use & USE_SIZE) == 0 && d->xfer_size != 0)) {
         return true;
     }
-    memcpy(v, d->op_specific, sizeof(v));
-    return ((v[0] & ~oi->os.q[0]) | (v[1] & ~oi->os.q[1]) |
-            (v[2] & ~oi->os.q[2])) != 0;
+    memcpy(&v0, d->op_specific, 8);
+    memcpy(&v1, d->op_specific + 8, 8);
+    memcpy(&v2, d->op_specific + 16, 8);
+    return ((v0 & ~oi->os.q[0]) | (v1 & ~oi->os.q[1]) | (v2 & ~oi->os.q[2])) !=
+           0;
 }
 
 /*
@@ -201,8 +205,7 @@ validate(struct engine_job *j, const struct engine_opinfo **oip)
     }
     if ((j->flags & VIDXD_FLAG_RCI) != 0 && ctx->ops != NULL &&
         ctx->ops->int_handle_valid != NULL &&
-        !ctx->ops->int_handle_valid(ctx->opaque, j->d->int_handle,
-                                    ctx->ims)) {
+        !ctx->ops->int_handle_valid(ctx->opaque, j->d->int_handle, ctx->ims)) {
         return VIDXD_STATUS_INT_HANDLE_INVAL;
     }
     if (reserved_nonzero(j->d, oi)) {
@@ -248,8 +251,7 @@ write_record(struct engine_job *j, unsigned st)
     uint8_t *h = j->crh;
 
     if (h == NULL) {
-        h = vidxd_as_translate(j->as, cra, sizeof(j->cr), VIDXD_MEM_WRITE,
-                               &n);
+        h = vidxd_as_translate(j->as, cra, sizeof(j->cr), VIDXD_MEM_WRITE, &n);
     }
     if (h == NULL || n < sizeof(j->cr)) {
         report_error(j, VIDXD_STATUS_CRA_XLAT, cra);
@@ -327,7 +329,11 @@ unsigned
 vidxd_engine_execute(const struct vidxd_engine_ctx *ctx,
                      const struct vidxd_desc *desc)
 {
-    return engine_run(ctx, desc, false, 0);
+    /* One snapshot, so that every check and use sees the same fields even
+     * if @desc lies in memory the guest can still write. */
+    struct vidxd_desc d = *desc;
+
+    return engine_run(ctx, &d, false, 0);
 }
 
 static unsigned
@@ -382,8 +388,7 @@ op_batch(struct engine_job *j)
     if ((list & (VIDXD_BATCH_LIST_ALIGN - 1)) != 0) {
         return VIDXD_STATUS_DESCLIST_ALIGN;
     }
-    h = vidxd_as_translate(j->as, list, (uint64_t)cnt * 64, VIDXD_MEM_READ,
-                           &n);
+    h = vidxd_as_translate(j->as, list, (uint64_t)cnt * 64, VIDXD_MEM_READ, &n);
     if (h != NULL && n < (uint64_t)cnt * 64) {
         h = NULL;
     }

@@ -25,7 +25,7 @@ struct engine_job {
     bool in_batch;
     uint16_t batch_idx;
     uint64_t bytes; /* processed bytes, for statistics */
-    uint8_t *crh; /* record already translated by the operation, or NULL */
+    uint8_t *crh;   /* record already translated by the operation, or NULL */
     struct vidxd_comp cr; /* record under construction; status set last */
 };
 
@@ -131,6 +131,12 @@ int engine_read(const struct engine_job *j, uint64_t iova, void *dst,
                 uint64_t len, uint64_t *fault);
 int engine_write(const struct engine_job *j, uint64_t iova, const void *src,
                  uint64_t len, uint64_t *fault);
+
+static inline uint64_t
+engine_min(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
 
 /* True if [a, a + la) and [b, b + lb) intersect (la, lb > 0). */
 static inline bool

@@ -15,12 +15,6 @@
 #define CMP_BLOCK 4096u
 #define PAT_BUF (CMP_BLOCK + 8u)
 
-static inline uint64_t
-min64(uint64_t a, uint64_t b)
-{
-    return a < b ? a : b;
-}
-
 /* Offset of the first byte where a and b differ (n if none). */
 uint64_t
 engine_first_diff(const uint8_t *a, const uint8_t *b, uint64_t n)
@@ -28,7 +22,7 @@ engine_first_diff(const uint8_t *a, const uint8_t *b, uint64_t n)
     uint64_t off = 0, i;
 
     while (off < n) {
-        uint64_t c = min64(n - off, CMP_BLOCK);
+        uint64_t c = engine_min(n - off, CMP_BLOCK);
 
         if (memcmp(a + off, b + off, c) != 0) {
             for (i = off; i + 8 <= off + c; i += 8) {
@@ -84,7 +78,7 @@ engine_op_compare(struct engine_job *j)
         if (b == NULL) {
             return engine_fault(j, s2 + off, false, off);
         }
-        n1 = min64(n1, n2);
+        n1 = engine_min(n1, n2);
         pos = engine_first_diff(a, b, n1);
         if (pos < n1) {
             j->cr.bytes_completed = (uint32_t)(off + pos);
@@ -110,7 +104,7 @@ engine_op_compval(struct engine_job *j)
         return VIDXD_STATUS_XFER_ERANGE;
     }
     j->bytes = len;
-    plen = min64(len, CMP_BLOCK) + 8;
+    plen = engine_min(len, CMP_BLOCK) + 8;
     for (i = 0; i < plen; i += 8) {
         memcpy(pbuf + i, &pat, 8);
     }
@@ -123,7 +117,7 @@ engine_op_compval(struct engine_job *j)
             return engine_fault(j, src + off, false, off);
         }
         while (done < n) {
-            uint64_t c = min64(n - done, CMP_BLOCK), pos;
+            uint64_t c = engine_min(n - done, CMP_BLOCK), pos;
 
             pos = engine_first_diff(a + done, pbuf + ((off + done) & 7), c);
             if (pos < c) {

@@ -14,12 +14,6 @@
 
 #include "engine/engine_int.h"
 
-static inline uint64_t
-min64(uint64_t a, uint64_t b)
-{
-    return a < b ? a : b;
-}
-
 /* Ascending copy across mappings; src read faults win over dst faults. */
 static unsigned
 copy_up(struct engine_job *j, uint64_t src, uint64_t dst, uint64_t len)
@@ -39,7 +33,7 @@ copy_up(struct engine_job *j, uint64_t src, uint64_t dst, uint64_t len)
         if (t == NULL) {
             return engine_fault(j, dst + off, true, off);
         }
-        ns = min64(ns, nd);
+        ns = engine_min(ns, nd);
         memmove(t, s, ns);
         off += ns;
     }
@@ -59,8 +53,7 @@ copy_down(struct engine_job *j, uint64_t src, uint64_t dst, uint64_t len)
 
     while (rem > 0) {
         uint64_t ns = 0, nd = 0, n;
-        const uint8_t *s =
-            engine_xlate_back(j, src, rem, VIDXD_MEM_READ, &ns);
+        const uint8_t *s = engine_xlate_back(j, src, rem, VIDXD_MEM_READ, &ns);
         uint8_t *t;
 
         if (s == NULL) {
@@ -72,7 +65,7 @@ copy_down(struct engine_job *j, uint64_t src, uint64_t dst, uint64_t len)
             st = engine_fault(j, dst + rem - 1, true, len - rem);
             goto fault;
         }
-        n = min64(ns, nd);
+        n = engine_min(ns, nd);
         memmove(t + nd - n, s + ns - n, n);
         rem -= n;
     }
@@ -98,8 +91,8 @@ inside(uint64_t x, uint64_t xl, uint64_t lo, uint64_t c)
  * contiguous.
  */
 static bool
-memmove_resolve(struct engine_job *j, uint64_t src, uint64_t dst,
-                uint64_t len, const uint8_t **s, uint8_t **t)
+memmove_resolve(struct engine_job *j, uint64_t src, uint64_t dst, uint64_t len,
+                const uint8_t **s, uint8_t **t)
 {
     uint64_t cra = j->d->completion_addr, lo, hi, c = 0, n = 0;
     bool rec = (j->flags & (VIDXD_FLAG_CRAV | VIDXD_FLAG_RCR)) ==
@@ -109,10 +102,10 @@ memmove_resolve(struct engine_job *j, uint64_t src, uint64_t dst,
     *s = NULL;
     *t = NULL;
     if (src <= UINT64_MAX - len && dst <= UINT64_MAX - len) {
-        lo = min64(src, dst);
+        lo = engine_min(src, dst);
         hi = src > dst ? src + len : dst + len;
         if (rec && cra <= UINT64_MAX - sizeof(j->cr)) {
-            lo = min64(lo, cra);
+            lo = engine_min(lo, cra);
             hi = cra + sizeof(j->cr) > hi ? cra + sizeof(j->cr) : hi;
         }
         p = vidxd_as_translate(j->as, lo, hi - lo,
@@ -185,13 +178,13 @@ fill(uint8_t *t, uint64_t n, uint64_t pat, unsigned phase)
     if (phase != 0) {
         rot = (pat >> (8 * phase)) | (pat << (64 - 8 * phase));
     }
-    first = min64(n, 4096);
+    first = engine_min(n, 4096);
     for (i = 0; i + 8 <= first; i += 8) {
         memcpy(t + i, &rot, 8);
     }
     memcpy(t + i, &rot, first - i);
     for (off = first; off < n; off += first) {
-        memcpy(t + off, t, min64(first, n - off));
+        memcpy(t + off, t, engine_min(first, n - off));
     }
 }
 
@@ -256,7 +249,7 @@ engine_op_dualcast(struct engine_job *j)
         if (t2 == NULL) {
             return engine_fault(j, d2 + off, true, off);
         }
-        ns = min64(ns, min64(n1, n2));
+        ns = engine_min(ns, engine_min(n1, n2));
         memcpy(t1, s, ns);
         memcpy(t2, s, ns);
         off += ns;

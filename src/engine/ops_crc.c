@@ -18,17 +18,11 @@
 /* crc32_iscsi() takes an int length. */
 #define CRC_CHUNK (1u << 30)
 
-static inline uint64_t
-min64(uint64_t a, uint64_t b)
-{
-    return a < b ? a : b;
-}
-
 static uint32_t
 crc_update(uint32_t raw, const uint8_t *p, uint64_t n)
 {
     while (n > 0) {
-        uint64_t c = min64(n, CRC_CHUNK);
+        uint64_t c = engine_min(n, CRC_CHUNK);
 
         raw = crc32_iscsi((unsigned char *)p, (int)c, raw);
         p += c;
@@ -128,9 +122,9 @@ engine_op_copy_crc(struct engine_job *j)
         if (t == NULL) {
             return crc_done(j, raw, engine_fault(j, dst + off, true, off));
         }
-        ns = min64(ns, nd);
+        ns = engine_min(ns, nd);
         for (i = 0; i < ns; i += COPY_CRC_SLICE) {
-            uint64_t c = min64(COPY_CRC_SLICE, ns - i);
+            uint64_t c = engine_min(COPY_CRC_SLICE, ns - i);
 
             raw = crc_update(raw, s + i, c);
             memcpy(t + i, s + i, c);

@@ -12,12 +12,6 @@
 
 #include "engine/engine_int.h"
 
-static inline uint64_t
-min64(uint64_t a, uint64_t b)
-{
-    return a < b ? a : b;
-}
-
 static bool
 delta_size_bad(const struct engine_job *j, uint64_t len)
 {
@@ -143,7 +137,7 @@ engine_op_cr_delta(struct engine_job *j)
             st = engine_fault(j, s2 + off, false, off);
             break;
         }
-        n1 = min64(n1, n2) & ~7ull;
+        n1 = engine_min(n1, n2) & ~7ull;
         if (n1 > 0) {
             st = delta_scan(j, &o, max, a, b, n1, off, &overflow);
             if (st != 0) {

@@ -68,7 +68,7 @@ static uint32_t
 tag_ref(const struct dif_tags *t, uint64_t b)
 {
     return (t->flags & VIDXD_DIF_SRC_REF_TAG_FIXED) != 0 ? t->ref
-                                                          : t->ref + (uint32_t)b;
+                                                         : t->ref + (uint32_t)b;
 }
 
 static uint16_t
@@ -177,8 +177,7 @@ blk_strip(const struct dif_cfg *c, const uint8_t *in, uint8_t *out, uint64_t b)
 }
 
 static unsigned
-blk_insert(const struct dif_cfg *c, const uint8_t *in, uint8_t *out,
-           uint64_t b)
+blk_insert(const struct dif_cfg *c, const uint8_t *in, uint8_t *out, uint64_t b)
 {
     uint16_t g = crc16_t10dif_copy(c->seed, out, (uint8_t *)in, c->blk);
 
@@ -189,8 +188,7 @@ blk_insert(const struct dif_cfg *c, const uint8_t *in, uint8_t *out,
 }
 
 static unsigned
-blk_update(const struct dif_cfg *c, const uint8_t *in, uint8_t *out,
-           uint64_t b)
+blk_update(const struct dif_cfg *c, const uint8_t *in, uint8_t *out, uint64_t b)
 {
     const uint8_t *t = in + c->blk;
     uint8_t f = c->dst.flags;
@@ -208,8 +206,7 @@ blk_update(const struct dif_cfg *c, const uint8_t *in, uint8_t *out,
               ? sapp
               : (uint16_t)((sapp & c->dst.mask) |
                            (tag_app(&c->dst, b) & ~c->dst.mask));
-    ref = (f & VIDXD_DIF_DST_REF_PASS) != 0 ? be32(t + 4)
-                                             : tag_ref(&c->dst, b);
+    ref = (f & VIDXD_DIF_DST_REF_PASS) != 0 ? be32(t + 4) : tag_ref(&c->dst, b);
     memcpy(out, in, c->blk);
     put_tuple(out + c->blk, g, app, ref);
     return 0;
@@ -267,8 +264,7 @@ dif_run(struct engine_job *j, const struct dif_cfg *c, uint32_t in_step,
 
         if (sh != NULL) {
             in = sh + b * in_step;
-        } else if (engine_read(j, src + b * in_step, ibuf, in_step, &fa) ==
-                   0) {
+        } else if (engine_read(j, src + b * in_step, ibuf, in_step, &fa) == 0) {
             in = ibuf;
         } else {
             st = engine_fault(j, fa, false, b * in_step);

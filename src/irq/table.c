@@ -208,6 +208,14 @@ table_create(struct vidxd_irq_dev *dev, unsigned domain, uint32_t n,
     tmpl.name = kind == IRQ_BUILTIN_MSIX ? "MSIX" : "IMS";
     tmpl.size = n;
     tmpl.flags = t->guest ? VIDXD_IRQ_DOM_GUEST_PROGRAMMED : 0;
+    /*
+     * vfio-user carries no arbitrary MSI message (vfio-user.md §1.3): what
+     * a guest writes into its IMS reaches a VMM vector only through a route
+     * the manager sets, unless the entry is bound directly.
+     */
+    if (kind == IRQ_BUILTIN_IMS && t->guest) {
+        tmpl.flags |= VIDXD_IRQ_DOM_ROUTE_BY_MSG;
+    }
     pthread_mutex_lock(&dev->lock);
     rc = irq_domain_create_locked(dev, domain, &tmpl,
                                   t->guest ? &tbl_guest_ops : &tbl_host_ops,

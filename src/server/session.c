@@ -56,24 +56,52 @@ server_reply_buf(struct vidxd_server *srv, size_t len)
     return srv->rbuf;
 }
 
+/*
+ * Capability documents from richest to barest: the reply must not be
+ * larger than the request, because QEMU receives it into the request's
+ * buffer (§1.3, libvfio-user #368).
+ */
 static int
-handle_version(struct vidxd_server *srv, const uint8_t *p, size_t n,
-               struct transport_msg *msg, struct reply *r)
+version_json(const struct vidxd_server *srv, size_t room, char *json,
+             size_t cap)
 {
-    /* Largest JSON first; the reply must not outgrow the request (§1.3). */
     static const unsigned key_sets[] = {
         PROTO_CAP_MAX_MSG_FDS | PROTO_CAP_MAX_DATA_XFER | PROTO_CAP_PGSIZES |
             PROTO_CAP_MAX_DMA_MAPS,
         PROTO_CAP_MAX_MSG_FDS | PROTO_CAP_MAX_DATA_XFER,
         0,
     };
+    struct proto_caps mine;
+    size_t i;
+    int len;
+
+    proto_caps_default(&mine);
+    mine.max_msg_fds = SERVER_MAX_MSG_FDS;
+    mine.max_data_xfer_size = srv->max_xfer;
+    mine.max_dma_maps = srv->max_dma_maps;
+    mine.pgsizes = SERVER_DMA_PGSIZE;
+    for (i = 0; i < sizeof(key_sets) / sizeof(key_sets[0]); i++) {
+        len = proto_caps_format(&mine, key_sets[i], json, cap);
+        if (len >= 0 && (size_t)len + 1 <= room) {
+            return len;
+        }
+    }
+    /* The smallest valid document; QEMU needs at least an object. */
+    memcpy(json, "{}", 3);
+    return 2;
+}
+
+static int
+handle_version(struct vidxd_server *srv, const uint8_t *p, size_t n,
+               struct transport_msg *msg, struct reply *r)
+{
     struct proto_version v;
-    struct proto_caps mine, theirs;
+    struct proto_caps theirs;
     struct vidxd_vu_version out;
     char json[256];
     uint8_t *buf;
-    size_t i;
-    int len = -ENOSPC, rc;
+    size_t len;
+    int rc;
 
     (void)msg;
     if (srv->negotiated) {
@@ -98,23 +126,12 @@ handle_version(struct vidxd_server *srv, const uint8_t *p, size_t n,
     if (!(theirs.pgsizes & SERVER_DMA_PGSIZE)) {
         return -EINVAL;
     }
-    proto_caps_default(&mine);
-    mine.max_msg_fds = SERVER_MAX_MSG_FDS;
-    mine.max_data_xfer_size = srv->max_xfer;
-    mine.max_dma_maps = srv->max_dma_maps;
-    mine.pgsizes = SERVER_DMA_PGSIZE;
-    for (i = 0; i < sizeof(key_sets) / sizeof(key_sets[0]); i++) {
-        len = proto_caps_format(&mine, key_sets[i], json, sizeof(json));
-        if (len >= 0 && sizeof(struct vidxd_vu_hdr) + sizeof(out) +
-                                (size_t)len + 1 <=
-                            sizeof(struct vidxd_vu_hdr) + n) {
-            break;
-        }
-    }
-    if (len < 0) {
-        return -ENOSPC;
-    }
-    buf = server_reply_buf(srv, sizeof(out) + (size_t)len + 1);
+    /* A client that sent no JSON gets none back (it is optional, §1.3). */
+    len = v.json != NULL
+              ? (size_t)version_json(srv, n - sizeof(out), json,
+                                     sizeof(json)) + 1
+              : 0;
+    buf = server_reply_buf(srv, sizeof(out) + len);
     if (buf == NULL) {
         return -ENOMEM;
     }
@@ -129,9 +146,9 @@ handle_version(struct vidxd_server *srv, const uint8_t *p, size_t n,
     out.major = VIDXD_VU_MAJOR;
     out.minor = VIDXD_VU_MINOR;
     memcpy(buf, &out, sizeof(out));
-    memcpy(buf + sizeof(out), json, (size_t)len + 1);
+    memcpy(buf + sizeof(out), json, len);
     r->payload = buf;
-    r->len = sizeof(out) + (size_t)len + 1;
+    r->len = sizeof(out) + len;
     srv->client = theirs;
     srv->negotiated = true;
     return 0;

@@ -586,6 +586,12 @@ fake_dev_set_server(struct fake_dev *dev, struct vidxd_server *srv)
     dev->srv = srv;
 }
 
+struct vidxd_as *
+fake_dev_as(struct fake_dev *dev)
+{
+    return dev->as;
+}
+
 void
 fake_dev_counters(struct fake_dev *dev, struct fake_dev_counters *out)
 {

@@ -74,6 +74,9 @@ const struct vidxd_pci_fn_ops *fake_dev_ops(void);
 /* The server that raises the device's interrupts. */
 void fake_dev_set_server(struct fake_dev *dev, struct vidxd_server *srv);
 
+/* The address space the server maps guest memory into. */
+struct vidxd_as *fake_dev_as(struct fake_dev *dev);
+
 /* Counters of hook calls (read when the server thread is quiet). */
 void fake_dev_counters(struct fake_dev *dev, struct fake_dev_counters *out);
 

@@ -16,16 +16,14 @@ h_interrupt(void *opaque, unsigned index, bool ims)
 {
     struct harness *h = opaque;
 
-    h->nirq++;
+    /* Atomic: worker threads deliver interrupts in the dsa_wq tests. */
+    __atomic_add_fetch(&h->nirq, 1, __ATOMIC_RELAXED);
     if (index < H_MAX_VEC) {
-        if (ims) {
-            h->ims[index]++;
-        } else {
-            h->msix[index]++;
-        }
+        __atomic_add_fetch(ims ? &h->ims[index] : &h->msix[index], 1,
+                           __ATOMIC_RELAXED);
     }
     if (index != 0 && h->cr_check != NULL && *h->cr_check == 0) {
-        h->cr_order_violations++;
+        __atomic_add_fetch(&h->cr_order_violations, 1, __ATOMIC_RELAXED);
     }
     if (h->hook != NULL) {
         h->hook(h, index, ims);

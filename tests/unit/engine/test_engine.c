@@ -20,11 +20,11 @@
 #include "vidxd/engine.h"
 
 /* Address-space layout. */
-#define A_IOVA 0x100000ull /* 64 KiB RW */
-#define B_IOVA 0x110000ull /* 64 KiB RW, adjacent to A, other host buffer */
+#define A_IOVA 0x100000ull   /* 64 KiB RW */
+#define B_IOVA 0x110000ull   /* 64 KiB RW, adjacent to A, other host buffer */
 #define GAP_IOVA 0x120000ull /* 64 KiB unmapped */
-#define C_IOVA 0x130000ull /* 64 KiB RW */
-#define R_IOVA 0x200000ull /* 16 KiB read-only */
+#define C_IOVA 0x130000ull   /* 64 KiB RW */
+#define R_IOVA 0x200000ull   /* 16 KiB read-only */
 #define TOP_IOVA (UINT64_MAX - 0xfffull) /* last page of the space, RW */
 #define REG 0x10000ull
 #define R_LEN 0x4000ull
@@ -113,8 +113,7 @@ setup(void **state)
     f->ctx.opaque = f;
     f->ctx.gencap = VIDXD_GENCAP_OVERLAP_COPY | VIDXD_GENCAP_BLOCK_ON_FAULT |
                     VIDXD_GENCAP_CACHE_CTRL_MEM |
-                    VIDXD_GENCAP_CACHE_CTRL_CACHE |
-                    VIDXD_GENCAP_DRAIN_READBACK;
+                    VIDXD_GENCAP_CACHE_CTRL_CACHE | VIDXD_GENCAP_DRAIN_READBACK;
     f->ctx.opcap[0] = VIDXD_OPCAP0_DSA1;
     f->ctx.max_xfer_size = 1u << 20;
     f->ctx.max_batch_size = 32;
@@ -327,8 +326,8 @@ test_invalid_flags(void **state)
     assert_int_equal(cr32(cr, VIDXD_COMP_INVALID_FLAGS),
                      VIDXD_FLAG_CRC_BYPASS_INV_REF);
     /* BOF and CC need their GENCAP bits. */
-    f->ctx.gencap &= ~(VIDXD_GENCAP_BLOCK_ON_FAULT |
-                       VIDXD_GENCAP_CACHE_CTRL_MEM);
+    f->ctx.gencap &=
+        ~(VIDXD_GENCAP_BLOCK_ON_FAULT | VIDXD_GENCAP_CACHE_CTRL_MEM);
     d = mk(VIDXD_OP_MEMMOVE, FL_CR | VIDXD_FLAG_BOF | VIDXD_FLAG_CC, A_IOVA,
            B_IOVA, 8);
     assert_int_equal(run(f, &d), VIDXD_STATUS_INVALID_FLAGS);
@@ -381,8 +380,8 @@ static void
 test_cra_alignment_goes_to_error(void **state)
 {
     struct fx *f = *state;
-    struct vidxd_desc d = mk(VIDXD_OP_MEMMOVE, FL_CR | VIDXD_FLAG_RCI, A_IOVA,
-                             B_IOVA, 16);
+    struct vidxd_desc d =
+        mk(VIDXD_OP_MEMMOVE, FL_CR | VIDXD_FLAG_RCI, A_IOVA, B_IOVA, 16);
 
     memset(f->a, 0x11, 16);
     memset(f->b, 0x22, 16);
@@ -429,8 +428,8 @@ static void
 test_int_handle_invalid(void **state)
 {
     struct fx *f = *state;
-    struct vidxd_desc d = mk(VIDXD_OP_MEMMOVE, FL_CR | VIDXD_FLAG_RCI, A_IOVA,
-                             B_IOVA, 16);
+    struct vidxd_desc d =
+        mk(VIDXD_OP_MEMMOVE, FL_CR | VIDXD_FLAG_RCI, A_IOVA, B_IOVA, 16);
 
     memset(f->a, 0x44, 16);
     f->handle_ok = false;
@@ -1019,8 +1018,7 @@ test_copy_crc(void **state)
     d = mk(VIDXD_OP_COPY_CRC, FL_CR, A_IOVA, GAP_IOVA - 0x10, 0x20);
     assert_int_equal(run(f, &d), 0x83);
     assert_int_equal(cr->bytes_completed, 0x10);
-    assert_int_equal(cr32(cr, VIDXD_COMP_CRC_VAL),
-                     isal_crc32c(f->a, 0x10, 0));
+    assert_int_equal(cr32(cr, VIDXD_COMP_CRC_VAL), isal_crc32c(f->a, 0x10, 0));
 }
 
 /* ---- DIF -------------------------------------------------------------- */

@@ -23,6 +23,7 @@
 /* A sink that counts deliveries and keeps the last message. */
 struct sink_rec {
     _Atomic int count;
+    atomic_flag busy; /* sinks may run concurrently with themselves */
     unsigned domain;
     uint32_t index;
     struct vidxd_irq_msg last;
@@ -34,9 +35,12 @@ sink_record(void *opaque, unsigned domain, uint32_t index,
 {
     struct sink_rec *s = opaque;
 
+    while (atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire)) {
+    }
     s->domain = domain;
     s->index = index;
     s->last = *msg;
+    atomic_flag_clear_explicit(&s->busy, memory_order_release);
     atomic_fetch_add(&s->count, 1);
 }
 
