@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Thin wrapper over meson for the habitual commands.
 BUILD ?= build
+FUZZ_BUILD ?= build-fuzz
+SOCKET ?= /tmp/vidxd/dsa0.sock
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -8,19 +10,33 @@ all: $(BUILD)/build.ninja
 $(BUILD)/build.ninja:
 	meson setup $(BUILD)
 
-test: all
-	meson test -C $(BUILD) --no-suite bench --print-errorlogs --num-processes 2; \
-	rc=$$?; python3 scripts/testsummary.py $(BUILD)/meson-logs/testlog.json; exit $$rc
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -De2e=false
+
+# Build and start the daemon with the default device (an SPR-like DSA).
+run: all
+	mkdir -p $(dir $(SOCKET))
+	$(BUILD)/tools/vidxd serve --socket $(SOCKET)
+
+# Every suite but the benchmarks, then the bounded fuzzers (clang build),
+# then one summary line over all test binaries.
+test: all $(FUZZ_BUILD)/build.ninja
+	@rc=0; \
+	meson test -C $(BUILD) --no-suite bench --no-suite fuzz --print-errorlogs --num-processes 2 || rc=1; \
+	ninja -C $(FUZZ_BUILD) >/dev/null && \
+	meson test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs --num-processes 1 || rc=1; \
+	python3 scripts/testsummary.py $(BUILD)/meson-logs/testlog.json $(FUZZ_BUILD)/meson-logs/testlog.json; \
+	exit $$rc
 
 asan:
-	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -De2e=false
 	ninja -C build-asan
-	meson test -C build-asan --no-suite bench --no-suite e2e --print-errorlogs
+	meson test -C build-asan --no-suite bench --no-suite fuzz --print-errorlogs
 
 bench: all
 	meson test -C $(BUILD) --suite bench --verbose
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) $(FUZZ_BUILD) build-asan
 
-.PHONY: all test asan bench clean
+.PHONY: all run test asan bench clean

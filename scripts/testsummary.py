@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Count test cases over every test binary of a meson run.
+"""Count test cases over every test binary of one or more meson runs.
 
 TAP tests (the cmocka binaries) count one case per 'ok'/'not ok' line;
 other tests (scripts) count as one case each.  A TAP binary that crashed
@@ -12,8 +12,19 @@ import sys
 
 passed = failed = skipped = 0
 tap_line = re.compile(r'^(not ok|ok)\b(.*)$')
-for line in open(sys.argv[1]):
-    rec = json.loads(line)
+def records():
+    for path in sys.argv[1:]:
+        try:
+            f = open(path)
+        except OSError:
+            print('missing test log: %s' % path)
+            yield {'name': path, 'result': 'ERROR'}
+            continue
+        for line in f:
+            yield json.loads(line)
+
+
+for rec in records():
     result = rec.get('result')
     out = rec.get('stdout') or ''
     cases = [tap_line.match(l) for l in out.splitlines()]

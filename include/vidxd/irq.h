@@ -162,8 +162,8 @@ struct vidxd_irq_storage_ops {
 
 struct vidxd_irq_domain_template {
     const char *name; /* short chip name, e.g. "MSIX", "IMS" */
-    uint32_t size; /* number of entries, 1..VIDXD_IRQ_MAX_ENTRIES */
-    uint32_t flags; /* VIDXD_IRQ_DOM_* */
+    uint32_t size;    /* number of entries, 1..VIDXD_IRQ_MAX_ENTRIES */
+    uint32_t flags;   /* VIDXD_IRQ_DOM_* */
 };
 
 /*
@@ -172,10 +172,10 @@ struct vidxd_irq_domain_template {
  * -EEXIST (the id is taken); -EPERM (UNTRUSTED_STORAGE with ROUTE_BY_MSG);
  * -ENOMEM.  Domains live as long as the device.
  */
-VIDXD_API int vidxd_irq_domain_create(
-    struct vidxd_irq_dev *dev, unsigned domain,
-    const struct vidxd_irq_domain_template *tmpl,
-    const struct vidxd_irq_storage_ops *ops, void *opaque);
+VIDXD_API int
+vidxd_irq_domain_create(struct vidxd_irq_dev *dev, unsigned domain,
+                        const struct vidxd_irq_domain_template *tmpl,
+                        const struct vidxd_irq_storage_ops *ops, void *opaque);
 
 /*
  * Domain-wide mask (the MSI-X function mask generalised): synchronous for
@@ -214,8 +214,8 @@ VIDXD_API int vidxd_irq_alloc(struct vidxd_irq_dev *dev, unsigned domain,
  * their mask state from the storage; others stay masked unless @flags has
  * VIDXD_IRQ_ACT_UNMASK.  On failure, entries activated by this call are
  * deactivated again (they stay allocated).
- * Returns 0; -ENOENT (an entry is not allocated); -EALREADY (already
- * active); or a storage error.
+ * Returns 0; -ENOENT (no domain, or an entry is not allocated); -EINVAL
+ * (@count 0); -ERANGE; -EALREADY (already active); or a storage error.
  */
 VIDXD_API int vidxd_irq_activate(struct vidxd_irq_dev *dev, unsigned domain,
                                  uint32_t first, uint32_t count,
@@ -265,15 +265,15 @@ VIDXD_API int vidxd_irq_vmm_mask(struct vidxd_irq_dev *dev, unsigned domain,
 
 /* Reasons an entry is masked (vidxd_irq_entry_info.mask_reasons). */
 #define VIDXD_IRQ_MASKED_STORAGE 0x01u /* its mask bit */
-#define VIDXD_IRQ_MASKED_DOMAIN 0x02u /* function mask / disabled */
+#define VIDXD_IRQ_MASKED_DOMAIN 0x02u  /* function mask / disabled */
 #define VIDXD_IRQ_MASKED_VMM 0x04u
 #define VIDXD_IRQ_MASKED_NO_TARGET 0x08u
-#define VIDXD_IRQ_MASKED_UPDATE 0x10u /* transient, during a rewrite */
+#define VIDXD_IRQ_MASKED_UPDATE 0x10u   /* transient, during a rewrite */
 #define VIDXD_IRQ_MASKED_INACTIVE 0x20u /* not activated: raises dropped */
 
 struct vidxd_irq_entry_info {
     struct vidxd_irq_msg msg; /* the message in force */
-    uint32_t mask_reasons; /* VIDXD_IRQ_MASKED_* */
+    uint32_t mask_reasons;    /* VIDXD_IRQ_MASKED_* */
     bool active;
     bool pending;
     bool has_target;
@@ -443,10 +443,10 @@ VIDXD_API int vidxd_irq_addr_mode(struct vidxd_irq_dev *dev, unsigned domain,
 /* ---------------------------------------------------------------------- */
 
 enum vidxd_irq_event_type {
-    VIDXD_IRQ_EV_MSG, /* the message in force changed (msg) */
-    VIDXD_IRQ_EV_MASK, /* the entry's own mask bit changed (masked) */
-    VIDXD_IRQ_EV_TARGET, /* bound, unbound or rerouted */
-    VIDXD_IRQ_EV_FREE, /* the entry was freed */
+    VIDXD_IRQ_EV_MSG,            /* the message in force changed (msg) */
+    VIDXD_IRQ_EV_MASK,           /* the entry's own mask bit changed (masked) */
+    VIDXD_IRQ_EV_TARGET,         /* bound, unbound or rerouted */
+    VIDXD_IRQ_EV_FREE,           /* the entry was freed */
     VIDXD_IRQ_EV_HANDLE_REVOKED, /* handle was revoked (handle) */
 };
 
@@ -464,7 +464,8 @@ struct vidxd_irq_event {
  * msi_desc::write_msi_msg, ims.md §1.7): must not call control functions of
  * the same device.
  */
-typedef void vidxd_irq_notify_fn(void *opaque, const struct vidxd_irq_event *ev);
+typedef void vidxd_irq_notify_fn(void *opaque,
+                                 const struct vidxd_irq_event *ev);
 
 /* Returns 0 with *@id set, or -ENOMEM. */
 VIDXD_API int vidxd_irq_notifier_add(struct vidxd_irq_dev *dev,
@@ -475,14 +476,17 @@ VIDXD_API int vidxd_irq_notifier_remove(struct vidxd_irq_dev *dev, int id);
 
 struct vidxd_irq_stats {
     uint64_t delivered; /* reached a target (incl. unmask replays) */
-    uint64_t latched; /* raised while masked (pending set or already set) */
-    uint64_t denied; /* refused by the address policy */
-    uint64_t dropped; /* raised on an inactive entry */
-    uint64_t errors; /* eventfd write failures */
-    uint64_t unknown; /* raised on no entry / an invalid handle (device) */
+    uint64_t latched;   /* raised while masked (pending set or already set) */
+    uint64_t denied;    /* refused by the address policy */
+    uint64_t dropped;   /* raised on an inactive entry */
+    uint64_t errors;    /* eventfd write failures */
+    uint64_t unknown;   /* raised on no entry / an invalid handle (device) */
 };
 
-/* Totals of @dev (@domain VIDXD_IRQ_MAX_DOMAINS) or of one entry. */
+/*
+ * Totals of @dev (@domain VIDXD_IRQ_MAX_DOMAINS; freed entries included)
+ * or of one entry.  Returns 0, -ENOENT (no such entry) or -EINVAL.
+ */
 VIDXD_API int vidxd_irq_stats_get(struct vidxd_irq_dev *dev, unsigned domain,
                                   uint32_t index, struct vidxd_irq_stats *out);
 
@@ -506,7 +510,7 @@ VIDXD_API int vidxd_irq_stats_get(struct vidxd_irq_dev *dev, unsigned domain,
 #define VIDXD_IRQ_CTRL_PASID_MASK 0xfffff000u
 
 /* Bytes of the MSI-X table and PBA for @n vectors (PBA: QWORD granular). */
-#define VIDXD_IRQ_MSIX_TABLE_BYTES(n) ((uint64_t)(n) * VIDXD_IRQ_ENTRY_SIZE)
+#define VIDXD_IRQ_MSIX_TABLE_BYTES(n) ((uint64_t)(n)*VIDXD_IRQ_ENTRY_SIZE)
 #define VIDXD_IRQ_MSIX_PBA_BYTES(n) ((((uint64_t)(n) + 63) / 64) * 8)
 
 /*
@@ -606,7 +610,6 @@ VIDXD_API bool vidxd_irq_ims_array_pasid_ok(struct vidxd_irq_dev *dev,
  * Reset a built-in table (MSI-X: also disable it): every slot masked with a
  * zero message, pending bits cleared.  Returns 0 or -ENOENT.
  */
-VIDXD_API int vidxd_irq_table_reset(struct vidxd_irq_dev *dev,
-                                    unsigned domain);
+VIDXD_API int vidxd_irq_table_reset(struct vidxd_irq_dev *dev, unsigned domain);
 
 #endif /* VIDXD_IRQ_H */

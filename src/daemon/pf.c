@@ -31,6 +31,7 @@ struct pf {
     struct vidxd_as *as;
     struct vidxd_server *srv;
     int portal_fd; /* mapped mode: the BAR2 memfd (owned by the model) */
+    uint32_t msix_perm_offset;
 };
 
 /* ---- device model host ops ---- */
@@ -80,8 +81,46 @@ pf_table_write(void *opaque, unsigned table, uint64_t off, unsigned size,
     return -EINVAL;
 }
 
+/*
+ * An IMS entry fires only for descriptors of its PASID (dsa.md §4): this is
+ * what keeps one virtual device from raising another's interrupts.  MSI-X
+ * handles follow the model's default rules (index range and MSIXPERM).
+ */
+static bool
+pf_int_handle_valid(void *opaque, uint16_t handle, bool ims, uint32_t pasid)
+{
+    struct pf *pf = opaque;
+    struct vidxd_irq_entry_info info;
+
+    if (!ims) {
+        uint64_t perm = 0;
+
+        if (handle >= pf->layout.num_msix) {
+            return false;
+        }
+        /* MSIXPERM with pasid_en admits only that PASID (dsa.md §1.5). */
+        vidxd_dsa_bar0_read(pf->dsa,
+                            pf->msix_perm_offset +
+                                (uint64_t)handle * VIDXD_MSIX_PERM_STRIDE,
+                            4, &perm);
+        if ((perm & VIDXD_MSIXPERM_PASID_EN) != 0) {
+            return pasid != VIDXD_DSA_NO_PASID &&
+                   pasid == (uint32_t)(perm >> VIDXD_MSIXPERM_PASID_SHIFT);
+        }
+        return true;
+    }
+    if (vidxd_irq_entry_info(pf->irq, VIDXD_IRQ_DOMAIN_IMS, handle, &info) <
+            0 ||
+        !info.active) {
+        return false;
+    }
+    return vidxd_irq_ims_array_pasid_ok(pf->irq, VIDXD_IRQ_DOMAIN_IMS, handle,
+                                        pasid != VIDXD_DSA_NO_PASID, pasid);
+}
+
 static const struct vidxd_dsa_host_ops pf_dsa_ops = {
     .interrupt = pf_interrupt,
+    .int_handle_valid = pf_int_handle_valid,
     .table_read = pf_table_read,
     .table_write = pf_table_write,
 };
@@ -371,6 +410,7 @@ pf_create(const struct pf_config *cfg, struct pf **out)
         return -ENOMEM;
     }
     pf->portal_fd = -1;
+    pf->msix_perm_offset = cfg->dsa.msix_perm_offset;
     pf->name = strdup(cfg->name);
     pf->socket_path = strdup(cfg->socket_path);
     if (pf->name == NULL || pf->socket_path == NULL) {
@@ -397,13 +437,12 @@ pf_create(const struct pf_config *cfg, struct pf **out)
                                    VIDXD_IRQ_MSIX_VMM_EMULATED);
     }
     if (rc == 0 && pf->layout.num_ims > 0) {
-        /* The PF's IMS is programmed by its guest; vfio-user carries no
-         * arbitrary MSI messages, so entries deliver only through routes
-         * (none by default): counted, never invented (ims.md §4.4). */
+        /* The IMS belongs to the host (vidxd), which programs an entry for
+         * every vector of a virtual device (dsa.md §4).  vfio-user carries
+         * no arbitrary MSI messages, so a PF guest cannot use the IMS. */
         rc = vidxd_irq_ims_array_create(pf->irq, VIDXD_IRQ_DOMAIN_IMS,
                                         pf->layout.num_ims,
-                                        VIDXD_IRQ_IMS_GUEST |
-                                            VIDXD_IRQ_IMS_PASID);
+                                        VIDXD_IRQ_IMS_PASID);
     }
     if (rc < 0) {
         VIDXD_ERR("pf", "%s: interrupts: %s", pf->name, strerror(-rc));

@@ -84,8 +84,7 @@ vidxd_irq_raise_handle(struct vidxd_irq_dev *dev, uint16_t handle)
 
     if ((v & H_VALID) == 0) {
         if (dev != NULL) {
-            atomic_fetch_add_explicit(&dev->n_unknown, 1,
-                                      memory_order_relaxed);
+            atomic_fetch_add_explicit(&dev->n_unknown, 1, memory_order_relaxed);
         }
         return -ENOENT;
     }
@@ -128,8 +127,7 @@ vidxd_irq_handle_alloc(struct vidxd_irq_dev *dev, unsigned domain,
     rc = -ENOSPC;
     for (i = 0; i < dev->nr_handles; i++) {
         h = (dev->handle_cursor + i) % dev->nr_handles;
-        if (atomic_load_explicit(&dev->handles[h], memory_order_relaxed) ==
-            0) {
+        if (atomic_load_explicit(&dev->handles[h], memory_order_relaxed) == 0) {
             atomic_store_explicit(&dev->handles[h], h_pack(domain, index),
                                   memory_order_release);
             e->nr_handles++;

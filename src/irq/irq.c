@@ -136,8 +136,7 @@ signal_eventfd(struct irq_entry *e, const struct irq_target *t)
             n = poll(&pfd, 1, 0);
         } while (n < 0 && errno == EINTR);
         if (n == 0) {
-            atomic_fetch_add_explicit(&e->n_delivered, 1,
-                                      memory_order_relaxed);
+            atomic_fetch_add_explicit(&e->n_delivered, 1, memory_order_relaxed);
             return VIDXD_IRQ_DELIVERED;
         }
     }
@@ -150,9 +149,8 @@ signal_eventfd(struct irq_entry *e, const struct irq_target *t)
     }
     atomic_fetch_add_explicit(&e->n_errors, 1, memory_order_relaxed);
     VIDXD_LOG_RATELIMIT(LOG_WARNING, IRQ_LOG,
-                        "%s: entry %u: eventfd write failed: %s",
-                        e->dom->name, e->index,
-                        n < 0 ? strerror(errno) : "short write");
+                        "%s: entry %u: eventfd write failed: %s", e->dom->name,
+                        e->index, n < 0 ? strerror(errno) : "short write");
     return -EIO;
 }
 
@@ -166,8 +164,8 @@ deliver(struct irq_entry *e)
         /* ims.md §4.4: no approved address, fail closed; never invent one. */
         atomic_fetch_add_explicit(&e->n_denied, 1, memory_order_relaxed);
         VIDXD_LOG_RATELIMIT(LOG_WARNING, IRQ_LOG,
-                            "%s: vector %u has no approved MSI address; "
-                            "interrupt dropped",
+                            "%s: vector %u has no approved MSI address "
+                            "matching its message; interrupt dropped",
                             e->dom->name, e->index);
         return -EACCES;
     }
@@ -311,8 +309,7 @@ store_reserve_chunk(struct irq_domain *d, uint32_t index)
     return 0;
 }
 
-typedef void irq_entry_fn(struct irq_domain *d, struct irq_entry *e,
-                          void *arg);
+typedef void irq_entry_fn(struct irq_domain *d, struct irq_entry *e, void *arg);
 
 static void
 for_each_entry(struct irq_domain *d, irq_entry_fn *fn, void *arg)
@@ -692,12 +689,12 @@ entry_create(struct irq_domain *d, uint32_t index, uint64_t icookie)
         return -ENOMEM;
     }
     gen = (gate_load(e) >> GATE_GEN_SHIFT) + 1;
-    atomic_store_explicit(
-        &e->gate,
-        gen << GATE_GEN_SHIFT | GATE_INACTIVE | VIDXD_IRQ_MASKED_STORAGE |
-            VIDXD_IRQ_MASKED_NO_TARGET |
-            (d->masked ? VIDXD_IRQ_MASKED_DOMAIN : 0),
-        memory_order_release);
+    atomic_store_explicit(&e->gate,
+                          gen << GATE_GEN_SHIFT | GATE_INACTIVE |
+                              VIDXD_IRQ_MASKED_STORAGE |
+                              VIDXD_IRQ_MASKED_NO_TARGET |
+                              (d->masked ? VIDXD_IRQ_MASKED_DOMAIN : 0),
+                          memory_order_release);
     e->dom = d;
     e->index = index;
     e->target = NULL;
@@ -742,8 +739,7 @@ entry_activate(struct irq_domain *d, struct irq_entry *e,
     /* The entry is inactive: no delivery can run, fields are ours. */
     if (guest_programmed(d)) {
         if (msg == NULL) {
-            rc = d->ops.read_msg(d->opaque, e->index, e->dcookie, &m,
-                                 &masked);
+            rc = d->ops.read_msg(d->opaque, e->index, e->dcookie, &m, &masked);
             if (rc != 0) {
                 return rc;
             }
@@ -1047,8 +1043,8 @@ lock_active(struct vidxd_irq_dev *dev, unsigned domain, uint32_t index,
 }
 
 int
-vidxd_irq_write_msg(struct vidxd_irq_dev *dev, unsigned domain,
-                    uint32_t index, const struct vidxd_irq_msg *msg)
+vidxd_irq_write_msg(struct vidxd_irq_dev *dev, unsigned domain, uint32_t index,
+                    const struct vidxd_irq_msg *msg)
 {
     struct irq_domain *d;
     struct irq_entry *e;
@@ -1155,8 +1151,8 @@ vidxd_irq_vmm_mask(struct vidxd_irq_dev *dev, unsigned domain, uint32_t start,
 }
 
 int
-vidxd_irq_entry_info(struct vidxd_irq_dev *dev, unsigned domain,
-                     uint32_t index, struct vidxd_irq_entry_info *out)
+vidxd_irq_entry_info(struct vidxd_irq_dev *dev, unsigned domain, uint32_t index,
+                     struct vidxd_irq_entry_info *out)
 {
     struct irq_entry *e;
     uint64_t g;
@@ -1220,8 +1216,8 @@ irq_guest_msg_written(struct irq_domain *d, uint32_t index, bool now)
      * next unmask (irq_guest_mask), so no delivery ever uses a message of
      * which only some words were written (ims.md §1.8).
      */
-    if (now || (gate_load(e) & (VIDXD_IRQ_MASKED_STORAGE |
-                                VIDXD_IRQ_MASKED_DOMAIN)) != 0) {
+    if (now || (gate_load(e) &
+                (VIDXD_IRQ_MASKED_STORAGE | VIDXD_IRQ_MASKED_DOMAIN)) != 0) {
         entry_refresh(d, e);
     }
 }
@@ -1643,8 +1639,7 @@ vidxd_irq_addr_set(struct vidxd_irq_dev *dev, unsigned domain, uint32_t index,
 }
 
 int
-vidxd_irq_addr_unset(struct vidxd_irq_dev *dev, unsigned domain,
-                     uint32_t index)
+vidxd_irq_addr_unset(struct vidxd_irq_dev *dev, unsigned domain, uint32_t index)
 {
     return addr_update(dev, domain, index, IRQ_ADDR_UNSET);
 }

@@ -43,8 +43,8 @@
 #define IRQ_ADDR_UNSET UINT64_MAX /* PHYS_ADDR_MAX analogue, ims.md §3.3 */
 
 struct irq_target {
-    int refs; /* control-side references (bindings, routes, entries) */
-    int fd; /* our dup, or -1 for a sink */
+    int refs;         /* control-side references (bindings, routes, entries) */
+    int fd;           /* our dup, or -1 for a sink */
     bool fd_blocking; /* the fd lacked O_NONBLOCK when bound */
     vidxd_irq_sink_fn *sink;
     void *opaque;
@@ -96,7 +96,7 @@ struct irq_domain {
     unsigned id;
     char name[48];
     struct vidxd_irq_domain_template tmpl; /* copied; tmpl.name -> name */
-    struct vidxd_irq_storage_ops ops; /* copied */
+    struct vidxd_irq_storage_ops ops;      /* copied */
     void *opaque;
     irq_storage_destroy_fn *destroy;
     uint32_t size;
@@ -106,7 +106,7 @@ struct irq_domain {
     bool masked; /* domain-wide mask (MSI-X function mask / disabled) */
     bool addr_mode;
     uint64_t **addr_chunks; /* IRQ_CHUNK addresses each, lazily */
-    unsigned builtin; /* IRQ_BUILTIN_*: table.c owns opaque */
+    unsigned builtin;       /* IRQ_BUILTIN_*: table.c owns opaque */
 };
 
 struct irq_route {
@@ -127,7 +127,7 @@ struct vidxd_irq_dev {
     char name[32];
     _Atomic(struct irq_domain *) dom[VIDXD_IRQ_MAX_DOMAINS];
     struct irq_entry *free_entries; /* type-stable: freed at destroy only */
-    struct irq_entry *all_entries; /* allocation blocks, for destroy */
+    struct irq_entry *all_entries;  /* allocation blocks, for destroy */
     struct irq_route *routes;
     struct irq_notifier *notifiers;
     int next_notifier_id;

@@ -28,21 +28,20 @@ _Static_assert(VIDXD_IRQ_ENTRY_SIZE == VIDXD_IMS_ENTRY_SIZE,
 struct irq_table {
     struct irq_domain *d;
     uint32_t n;
-    unsigned kind; /* IRQ_BUILTIN_MSIX or IRQ_BUILTIN_IMS */
-    unsigned flags; /* VIDXD_IRQ_MSIX_* or VIDXD_IRQ_IMS_* */
+    unsigned kind;       /* IRQ_BUILTIN_MSIX or IRQ_BUILTIN_IMS */
+    unsigned flags;      /* VIDXD_IRQ_MSIX_* or VIDXD_IRQ_IMS_* */
     uint32_t ctrl_wmask; /* writable vector-control bits */
-    bool guest; /* the guest programs it through registers */
-    bool vmm; /* masks are the VMM's business (MSI-X, VMM-emulated) */
+    bool guest;          /* the guest programs it through registers */
+    bool vmm;    /* masks are the VMM's business (MSI-X, VMM-emulated) */
     bool enable; /* MSI-X Enable */
-    bool fmask; /* MSI-X Function Mask */
+    bool fmask;  /* MSI-X Function Mask */
     _Atomic uint32_t w[]; /* n entries x 4 words */
 };
 
 static uint32_t
 word(struct irq_table *t, uint32_t index, unsigned field)
 {
-    return atomic_load_explicit(&t->w[index * 4 + field],
-                                memory_order_relaxed);
+    return atomic_load_explicit(&t->w[index * 4 + field], memory_order_relaxed);
 }
 
 static void
@@ -104,8 +103,7 @@ tbl_mask(void *opaque, uint32_t index, uint64_t dcookie)
     struct irq_table *t = opaque;
 
     (void)dcookie;
-    set_word(t, index, F_CTRL,
-             word(t, index, F_CTRL) | VIDXD_IRQ_CTRL_MASKBIT);
+    set_word(t, index, F_CTRL, word(t, index, F_CTRL) | VIDXD_IRQ_CTRL_MASKBIT);
     return 0;
 }
 
@@ -143,8 +141,7 @@ tbl_read_msg(void *opaque, uint32_t index, uint64_t dcookie,
     msg->address_lo = word(t, index, F_ADDR_LO);
     msg->address_hi = word(t, index, F_ADDR_HI);
     msg->data = word(t, index, F_DATA);
-    *masked = !t->vmm &&
-              (word(t, index, F_CTRL) & VIDXD_IRQ_CTRL_MASKBIT) != 0;
+    *masked = !t->vmm && (word(t, index, F_CTRL) & VIDXD_IRQ_CTRL_MASKBIT) != 0;
     return 0;
 }
 
@@ -198,7 +195,8 @@ table_create(struct vidxd_irq_dev *dev, unsigned domain, uint32_t n,
     } else {
         t->guest = (flags & VIDXD_IRQ_IMS_GUEST) != 0;
         if (flags & VIDXD_IRQ_IMS_PASID) {
-            t->ctrl_wmask |= VIDXD_IRQ_CTRL_PASID_EN | VIDXD_IRQ_CTRL_PASID_MASK;
+            t->ctrl_wmask |=
+                VIDXD_IRQ_CTRL_PASID_EN | VIDXD_IRQ_CTRL_PASID_MASK;
         }
     }
     /* PCI: every vector's mask bit is set at reset. */
@@ -218,8 +216,8 @@ table_create(struct vidxd_irq_dev *dev, unsigned domain, uint32_t n,
     }
     pthread_mutex_lock(&dev->lock);
     rc = irq_domain_create_locked(dev, domain, &tmpl,
-                                  t->guest ? &tbl_guest_ops : &tbl_host_ops,
-                                  t, tbl_destroy, kind);
+                                  t->guest ? &tbl_guest_ops : &tbl_host_ops, t,
+                                  tbl_destroy, kind);
     if (rc == 0) {
         t->d = irq_domain_get(dev, domain);
         /* MSI-X is disabled at reset: hold interrupts pending. */
@@ -283,9 +281,8 @@ static void
 bad_access(struct irq_table *t, const char *what, uint64_t offset,
            unsigned size)
 {
-    VIDXD_LOG_RATELIMIT(LOG_NOTICE, IRQ_LOG,
-                        "%s: ignored %u-byte %s at 0x%llx", t->d->name, size,
-                        what, (unsigned long long)offset);
+    VIDXD_LOG_RATELIMIT(LOG_NOTICE, IRQ_LOG, "%s: ignored %u-byte %s at 0x%llx",
+                        t->d->name, size, what, (unsigned long long)offset);
 }
 
 static int
@@ -300,9 +297,9 @@ table_read(struct irq_table *t, uint64_t offset, unsigned size, uint64_t *val)
     }
     *val = atomic_load_explicit(&t->w[w], memory_order_relaxed);
     if (size == 8) {
-        *val |= (uint64_t)atomic_load_explicit(&t->w[w + 1],
-                                               memory_order_relaxed)
-                << 32;
+        *val |=
+            (uint64_t)atomic_load_explicit(&t->w[w + 1], memory_order_relaxed)
+            << 32;
     }
     return 0;
 }

@@ -47,8 +47,8 @@ sink_record(void *opaque, unsigned domain, uint32_t index,
 static inline struct vidxd_irq_target
 sink_target(struct sink_rec *s)
 {
-    struct vidxd_irq_target t = {.eventfd = -1, .sink = sink_record,
-                                 .opaque = s};
+    struct vidxd_irq_target t = {
+        .eventfd = -1, .sink = sink_record, .opaque = s};
     return t;
 }
 

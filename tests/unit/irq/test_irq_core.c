@@ -37,8 +37,8 @@ struct fake {
     int violations; /* message written while the slot was unmasked */
     char log[1024];
     size_t loglen;
-    unsigned sleep_us; /* every mask/unmask/write sleeps this long */
-    pthread_t owner; /* the control thread */
+    unsigned sleep_us;         /* every mask/unmask/write sleeps this long */
+    pthread_t owner;           /* the control thread */
     _Atomic int foreign_calls; /* ops called on another thread */
     /* Raise (raise_dom, raise_idx) from inside write_msg. */
     struct vidxd_irq_dev *dev;
@@ -80,8 +80,7 @@ fake_enter(struct fake *f)
 }
 
 static int
-fake_prepare(void *opaque, uint32_t index, uint64_t icookie,
-             uint64_t *dcookie)
+fake_prepare(void *opaque, uint32_t index, uint64_t icookie, uint64_t *dcookie)
 {
     struct fake *f = opaque;
 
@@ -211,7 +210,7 @@ static const struct vidxd_irq_storage_ops fake_guest_ops = {
 
 struct tstate {
     struct vidxd_irq_dev *dev;
-    struct fake *host; /* domain 1: host-programmed, 4096 entries */
+    struct fake *host;  /* domain 1: host-programmed, 4096 entries */
     struct fake *guest; /* domain 2: guest-programmed, 64 entries */
     struct fake *extra; /* a test's own domain 3, freed after the device */
 };
@@ -231,18 +230,20 @@ static int
 setup(void **state)
 {
     struct vidxd_irq_domain_template host = {"FAKE", HOST_SIZE, 0};
-    struct vidxd_irq_domain_template guest = {
-        "GFAKE", 64, VIDXD_IRQ_DOM_GUEST_PROGRAMMED};
+    struct vidxd_irq_domain_template guest = {"GFAKE", 64,
+                                              VIDXD_IRQ_DOM_GUEST_PROGRAMMED};
     struct tstate *s = calloc(1, sizeof(*s));
 
     assert_non_null(s);
     s->host = fake_new();
     s->guest = fake_new();
     assert_int_equal(vidxd_irq_dev_create("t", 16, &s->dev), 0);
-    assert_int_equal(vidxd_irq_domain_create(s->dev, HOST_DOM, &host,
-                                             &fake_ops, s->host), 0);
+    assert_int_equal(
+        vidxd_irq_domain_create(s->dev, HOST_DOM, &host, &fake_ops, s->host),
+        0);
     assert_int_equal(vidxd_irq_domain_create(s->dev, GUEST_DOM, &guest,
-                                             &fake_guest_ops, s->guest), 0);
+                                             &fake_guest_ops, s->guest),
+                     0);
     s->host->dev = s->dev;
     s->guest->dev = s->dev;
     *state = s;
@@ -269,7 +270,8 @@ live_entry(struct tstate *s, uint32_t idx, struct vidxd_irq_msg msg,
 {
     assert_int_equal(vidxd_irq_alloc(s->dev, HOST_DOM, idx, 1, 0, NULL), 0);
     assert_int_equal(vidxd_irq_activate(s->dev, HOST_DOM, idx, 1, &msg,
-                                        VIDXD_IRQ_ACT_UNMASK), 0);
+                                        VIDXD_IRQ_ACT_UNMASK),
+                     0);
     if (t != NULL) {
         assert_int_equal(vidxd_irq_bind(s->dev, HOST_DOM, idx, t), 0);
     }
@@ -296,12 +298,13 @@ test_create_validation(void **state)
     struct fake *f = fake_new();
 
     (void)state;
-    assert_int_equal(vidxd_irq_dev_create("x", VIDXD_IRQ_MAX_HANDLES + 1,
-                                          &dev), -EINVAL);
+    assert_int_equal(vidxd_irq_dev_create("x", VIDXD_IRQ_MAX_HANDLES + 1, &dev),
+                     -EINVAL);
     assert_int_equal(vidxd_irq_dev_create("x", 0, NULL), -EINVAL);
     assert_int_equal(vidxd_irq_dev_create("x", 0, &dev), 0);
-    assert_int_equal(vidxd_irq_domain_create(dev, VIDXD_IRQ_MAX_DOMAINS, &ok,
-                                             &fake_ops, f), -EINVAL);
+    assert_int_equal(
+        vidxd_irq_domain_create(dev, VIDXD_IRQ_MAX_DOMAINS, &ok, &fake_ops, f),
+        -EINVAL);
     t = ok;
     t.size = 0;
     assert_int_equal(vidxd_irq_domain_create(dev, 0, &t, &fake_ops, f),
@@ -322,8 +325,7 @@ test_create_validation(void **state)
     assert_int_equal(vidxd_irq_domain_create(dev, 0, &t, &ops, f), -EINVAL);
     /* Guest-writable storage must not choose its target (ims.md §4.9). */
     t.flags = VIDXD_IRQ_DOM_UNTRUSTED_STORAGE | VIDXD_IRQ_DOM_ROUTE_BY_MSG;
-    assert_int_equal(vidxd_irq_domain_create(dev, 0, &t, &fake_ops, f),
-                     -EPERM);
+    assert_int_equal(vidxd_irq_domain_create(dev, 0, &t, &fake_ops, f), -EPERM);
     t.size = VIDXD_IRQ_MAX_ENTRIES;
     t.flags = 0;
     assert_int_equal(vidxd_irq_domain_create(dev, 3, &t, &fake_ops, f), 0);
@@ -359,9 +361,9 @@ test_alloc_sparse_fixed_any(void **state)
     assert_int_equal(vidxd_irq_entry_info(s->dev, HOST_DOM, 1000, &info), 0);
     assert_false(info.active);
     assert_int_equal(info.icookie, 0x55);
-    assert_int_equal(info.mask_reasons,
-                     VIDXD_IRQ_MASKED_INACTIVE | VIDXD_IRQ_MASKED_STORAGE |
-                         VIDXD_IRQ_MASKED_NO_TARGET);
+    assert_int_equal(info.mask_reasons, VIDXD_IRQ_MASKED_INACTIVE |
+                                            VIDXD_IRQ_MASKED_STORAGE |
+                                            VIDXD_IRQ_MASKED_NO_TARGET);
     /* Allocated but not activated: raises are dropped. */
     assert_int_equal(vidxd_irq_raise(s->dev, HOST_DOM, 1000), -ENODEV);
     assert_int_equal(vidxd_irq_alloc(s->dev, HOST_DOM, 1000, 1, 0, NULL),
@@ -370,16 +372,17 @@ test_alloc_sparse_fixed_any(void **state)
                      -EBUSY);
     assert_int_equal(vidxd_irq_alloc(s->dev, HOST_DOM, HOST_SIZE, 1, 0, NULL),
                      -ERANGE);
-    assert_int_equal(vidxd_irq_alloc(s->dev, HOST_DOM, 0, 0, 0, NULL),
-                     -EINVAL);
+    assert_int_equal(vidxd_irq_alloc(s->dev, HOST_DOM, 0, 0, 0, NULL), -EINVAL);
     assert_int_equal(vidxd_irq_alloc(s->dev, 3, 0, 1, 0, NULL), -ENOENT);
     /* ANY finds the first free run. */
     assert_int_equal(vidxd_irq_alloc(s->dev, HOST_DOM, 2, 1, 0, NULL), 0);
-    assert_int_equal(vidxd_irq_alloc(s->dev, HOST_DOM, VIDXD_IRQ_ANY_INDEX, 3,
-                                     0, &first), 0);
+    assert_int_equal(
+        vidxd_irq_alloc(s->dev, HOST_DOM, VIDXD_IRQ_ANY_INDEX, 3, 0, &first),
+        0);
     assert_int_equal(first, 3);
-    assert_int_equal(vidxd_irq_alloc(s->dev, HOST_DOM, VIDXD_IRQ_ANY_INDEX, 2,
-                                     0, &first), 0);
+    assert_int_equal(
+        vidxd_irq_alloc(s->dev, HOST_DOM, VIDXD_IRQ_ANY_INDEX, 2, 0, &first),
+        0);
     assert_int_equal(first, 0);
     assert_int_equal(s->host->n_prepare, 7);
 }
@@ -394,23 +397,23 @@ test_alloc_exhaustion(void **state)
 
     assert_int_equal(vidxd_irq_domain_create(s->dev, 3, &small, &fake_ops, f),
                      0);
-    assert_int_equal(vidxd_irq_alloc(s->dev, 3, VIDXD_IRQ_ANY_INDEX, 4, 0,
-                                     &first), 0);
-    assert_int_equal(vidxd_irq_alloc(s->dev, 3, VIDXD_IRQ_ANY_INDEX, 1, 0,
-                                     &first), -ENOSPC);
-    assert_int_equal(vidxd_irq_alloc(s->dev, 3, VIDXD_IRQ_ANY_INDEX, 5, 0,
-                                     &first), -ENOSPC);
+    assert_int_equal(
+        vidxd_irq_alloc(s->dev, 3, VIDXD_IRQ_ANY_INDEX, 4, 0, &first), 0);
+    assert_int_equal(
+        vidxd_irq_alloc(s->dev, 3, VIDXD_IRQ_ANY_INDEX, 1, 0, &first), -ENOSPC);
+    assert_int_equal(
+        vidxd_irq_alloc(s->dev, 3, VIDXD_IRQ_ANY_INDEX, 5, 0, &first), -ENOSPC);
     assert_int_equal(vidxd_irq_free(s->dev, 3, 2, 1), 0);
     assert_int_equal(f->n_release, 1);
-    assert_int_equal(vidxd_irq_alloc(s->dev, 3, VIDXD_IRQ_ANY_INDEX, 1, 0,
-                                     &first), 0);
+    assert_int_equal(
+        vidxd_irq_alloc(s->dev, 3, VIDXD_IRQ_ANY_INDEX, 1, 0, &first), 0);
     assert_int_equal(first, 2);
     assert_int_equal(vidxd_irq_free(s->dev, 3, 0, 4), 0);
     assert_int_equal(f->n_release, 5);
     assert_int_equal(vidxd_irq_free(s->dev, 3, 3, 2), -ERANGE);
     /* The store is empty again: a full run is free. */
-    assert_int_equal(vidxd_irq_alloc(s->dev, 3, VIDXD_IRQ_ANY_INDEX, 4, 0,
-                                     &first), 0);
+    assert_int_equal(
+        vidxd_irq_alloc(s->dev, 3, VIDXD_IRQ_ANY_INDEX, 4, 0, &first), 0);
     assert_int_equal(first, 0);
 }
 
@@ -438,18 +441,16 @@ static void
 test_activate_rollback(void **state)
 {
     struct tstate *s = *state;
-    struct vidxd_irq_msg msgs[4] = {mk_msg(0xfee00000, 1),
-                                    mk_msg(0xfee00000, 2),
-                                    mk_msg(0xfee00000, 3),
-                                    mk_msg(0xfee00000, 4)};
+    struct vidxd_irq_msg msgs[4] = {
+        mk_msg(0xfee00000, 1), mk_msg(0xfee00000, 2), mk_msg(0xfee00000, 3),
+        mk_msg(0xfee00000, 4)};
     struct vidxd_irq_entry_info info;
     uint32_t i;
 
     assert_int_equal(vidxd_irq_alloc(s->dev, HOST_DOM, 0, 4, 0, NULL), 0);
     fake_clear_log(s->host);
     s->host->fail_write_at = 3;
-    assert_int_equal(vidxd_irq_activate(s->dev, HOST_DOM, 0, 4, msgs, 0),
-                     -EIO);
+    assert_int_equal(vidxd_irq_activate(s->dev, HOST_DOM, 0, 4, msgs, 0), -EIO);
     /* Each written under mask; the activated ones shut down in reverse. */
     assert_string_equal(s->host->log, "m0 w0 m1 w1 m2 w2 s1 s0 ");
     for (i = 0; i < 4; i++) {
@@ -478,8 +479,7 @@ test_mask_pending_unmask_once(void **state)
     struct vidxd_irq_stats st;
 
     live_entry(s, 5, mk_msg(0xfee00000, 0x31), &t);
-    assert_int_equal(vidxd_irq_raise(s->dev, HOST_DOM, 5),
-                     VIDXD_IRQ_DELIVERED);
+    assert_int_equal(vidxd_irq_raise(s->dev, HOST_DOM, 5), VIDXD_IRQ_DELIVERED);
     assert_int_equal(rec.count, 1);
     assert_int_equal(rec.domain, HOST_DOM);
     assert_int_equal(rec.index, 5);
@@ -501,8 +501,7 @@ test_mask_pending_unmask_once(void **state)
     assert_false(info.pending);
     assert_int_equal(vidxd_irq_unmask(s->dev, HOST_DOM, 5), 0);
     assert_int_equal(rec.count, 2);
-    assert_int_equal(vidxd_irq_raise(s->dev, HOST_DOM, 5),
-                     VIDXD_IRQ_DELIVERED);
+    assert_int_equal(vidxd_irq_raise(s->dev, HOST_DOM, 5), VIDXD_IRQ_DELIVERED);
     assert_int_equal(rec.count, 3);
     assert_int_equal(vidxd_irq_stats_get(s->dev, HOST_DOM, 5, &st), 0);
     assert_int_equal(st.delivered, 3);
@@ -556,8 +555,7 @@ test_no_target_latches_until_bound(void **state)
     assert_int_equal(rec.count, 2);
     /* Binding needs an entry in a host-programmed domain. */
     assert_int_equal(vidxd_irq_bind(s->dev, HOST_DOM, 8, &t), -ENOENT);
-    assert_int_equal(vidxd_irq_bind(s->dev, HOST_DOM, HOST_SIZE, &t),
-                     -ERANGE);
+    assert_int_equal(vidxd_irq_bind(s->dev, HOST_DOM, HOST_SIZE, &t), -ERANGE);
 }
 
 static void
@@ -586,8 +584,7 @@ test_rewrite_only_while_masked(void **state)
     assert_true(s->host->slot[5].masked);
     assert_int_equal(s->host->violations, 0);
     assert_int_equal(vidxd_irq_unmask(s->dev, HOST_DOM, 5), 0);
-    assert_int_equal(vidxd_irq_raise(s->dev, HOST_DOM, 5),
-                     VIDXD_IRQ_DELIVERED);
+    assert_int_equal(vidxd_irq_raise(s->dev, HOST_DOM, 5), VIDXD_IRQ_DELIVERED);
     assert_int_equal(rec.last.address_lo, 0xfee02000);
     assert_int_equal(rec.last.data, 0x77);
     /* An interrupt raised during the rewrite waits, then goes once with
@@ -604,8 +601,7 @@ test_rewrite_only_while_masked(void **state)
     s->host->fail_write_at = s->host->n_write + 1;
     assert_int_equal(vidxd_irq_write_msg(s->dev, HOST_DOM, 5, &m3), -EIO);
     assert_false(s->host->slot[5].masked);
-    assert_int_equal(vidxd_irq_raise(s->dev, HOST_DOM, 5),
-                     VIDXD_IRQ_DELIVERED);
+    assert_int_equal(vidxd_irq_raise(s->dev, HOST_DOM, 5), VIDXD_IRQ_DELIVERED);
     assert_int_equal(rec.last.data, 0x99);
     assert_int_equal(vidxd_irq_write_msg(s->dev, HOST_DOM, 6, &m3), -ENOENT);
 }
@@ -618,8 +614,7 @@ test_retarget_with_pending(void **state)
     struct vidxd_irq_target ta = efd_target(a), tb = efd_target(b);
 
     live_entry(s, 9, mk_msg(0xfee00000, 9), &ta);
-    assert_int_equal(vidxd_irq_raise(s->dev, HOST_DOM, 9),
-                     VIDXD_IRQ_DELIVERED);
+    assert_int_equal(vidxd_irq_raise(s->dev, HOST_DOM, 9), VIDXD_IRQ_DELIVERED);
     assert_int_equal(efd_take(a), 1);
     /* Pending across the switch: delivered once, to the new target. */
     assert_int_equal(vidxd_irq_vmm_mask(s->dev, HOST_DOM, 9, 1, true), 0);
@@ -688,8 +683,8 @@ test_retarget_stress_consistent(void **state)
     live_entry(s, 10, mk_msg(0xfee00000, 10), &ta);
     assert_int_equal(pthread_create(&th, NULL, stress_raiser, &st), 0);
     for (i = 0; i < 400 && atomic_load(&st.raises) < st.n; i++) {
-        assert_int_equal(vidxd_irq_bind(s->dev, HOST_DOM, 10,
-                                        i % 2 ? &ta : &tb), 0);
+        assert_int_equal(
+            vidxd_irq_bind(s->dev, HOST_DOM, 10, i % 2 ? &ta : &tb), 0);
     }
     pthread_join(th, NULL);
     total = a.count + b.count;
@@ -727,8 +722,8 @@ test_mask_is_synchronous(void **state)
 {
     struct tstate *s = *state;
     struct sink_rec rec = {0};
-    struct vidxd_irq_target t = {.eventfd = -1, .sink = slow_sink,
-                                 .opaque = &rec};
+    struct vidxd_irq_target t = {
+        .eventfd = -1, .sink = slow_sink, .opaque = &rec};
     struct stress st = {.dev = s->dev, .index = 11, .n = 0};
     pthread_t th;
     int i, c0, r0;
@@ -850,8 +845,7 @@ test_set_eventfds(void **state)
     assert_int_equal(vidxd_irq_set_eventfds(s->dev, HOST_DOM, 0, 1, fds),
                      -ENOENT);
     /* Unbind the whole index; interrupts then wait for a new fd. */
-    assert_int_equal(vidxd_irq_set_eventfds(s->dev, GUEST_DOM, 0, 64, NULL),
-                     0);
+    assert_int_equal(vidxd_irq_set_eventfds(s->dev, GUEST_DOM, 0, 64, NULL), 0);
     assert_int_equal(vidxd_irq_raise(s->dev, GUEST_DOM, 2), VIDXD_IRQ_PENDING);
     assert_int_equal(vidxd_irq_set_eventfds(s->dev, GUEST_DOM, 2, 1, &b), 0);
     assert_int_equal(efd_take(b), 1);
@@ -917,8 +911,7 @@ test_handles(void **state)
     /* Round-robin: the released value is not handed out next. */
     assert_int_equal(vidxd_irq_handle_alloc(s->dev, HOST_DOM, 5, &h), 0);
     assert_int_equal(h, 2);
-    assert_int_equal(vidxd_irq_handle_alloc_at(s->dev, 2, HOST_DOM, 5),
-                     -EBUSY);
+    assert_int_equal(vidxd_irq_handle_alloc_at(s->dev, 2, HOST_DOM, 5), -EBUSY);
     assert_int_equal(vidxd_irq_handle_alloc_at(s->dev, 16, HOST_DOM, 5),
                      -ERANGE);
     assert_int_equal(vidxd_irq_handle_alloc_at(s->dev, 9, HOST_DOM, 5), 0);
@@ -946,8 +939,8 @@ test_handles(void **state)
     assert_int_equal(log.ev[16].type, VIDXD_IRQ_EV_FREE);
     assert_int_equal(vidxd_irq_notifier_remove(s->dev, id), 0);
     assert_int_equal(vidxd_irq_notifier_remove(s->dev, id), -ENOENT);
-    assert_int_equal(vidxd_irq_stats_get(s->dev, VIDXD_IRQ_MAX_DOMAINS, 0,
-                                         &st), 0);
+    assert_int_equal(vidxd_irq_stats_get(s->dev, VIDXD_IRQ_MAX_DOMAINS, 0, &st),
+                     0);
     assert_int_equal(st.unknown, 2);
     assert_int_equal(st.delivered, 1);
 }
@@ -969,7 +962,8 @@ test_handle_revoke(void **state)
     assert_true(vidxd_irq_handle_valid(s->dev, 0));
     assert_false(vidxd_irq_handle_valid(s->dev, 1));
     assert_int_equal(vidxd_irq_handle_revoke(s->dev, VIDXD_IRQ_MAX_DOMAINS,
-                                             VIDXD_IRQ_ANY_INDEX), 2);
+                                             VIDXD_IRQ_ANY_INDEX),
+                     2);
     assert_false(vidxd_irq_handle_valid(s->dev, 0));
     assert_false(vidxd_irq_handle_valid(s->dev, 3));
     /* A device without handles hands out none. */
@@ -1020,8 +1014,10 @@ test_blocking_storage(void **state)
     struct sink_rec rec = {0};
     struct vidxd_irq_target t = sink_target(&rec);
     sem_t entered, release_sem;
-    struct blocked_ctx c = {.dev = s->dev, .entered = &entered,
-                            .release_sem = &release_sem, .n = 10000};
+    struct blocked_ctx c = {.dev = s->dev,
+                            .entered = &entered,
+                            .release_sem = &release_sem,
+                            .n = 10000};
     struct stress st = {.dev = s->dev, .index = 13, .n = 0};
     struct vidxd_irq_msg m = mk_msg(0xfee00000, 0x1313);
     struct vidxd_irq_stats stats;
@@ -1131,8 +1127,8 @@ test_addr_table_fails_closed(void **state)
     assert_int_equal(st.denied, 52);
     assert_int_equal(st.delivered, 1);
     /* Provide one: rewritten and delivered with it. */
-    assert_int_equal(vidxd_irq_addr_set(s->dev, HOST_DOM, 21,
-                                        0x1200001000ull), 0);
+    assert_int_equal(vidxd_irq_addr_set(s->dev, HOST_DOM, 21, 0x1200001000ull),
+                     0);
     assert_int_equal(s->host->slot[21].msg.address_lo, 0x1000);
     assert_int_equal(s->host->slot[21].msg.address_hi, 0x12);
     assert_int_equal(vidxd_irq_raise(s->dev, HOST_DOM, 21),
@@ -1194,8 +1190,8 @@ test_route_by_message(void **state)
 
     assert_int_equal(vidxd_irq_domain_create(s->dev, 3, &rt, &fake_ops, f), 0);
     assert_int_equal(vidxd_irq_alloc(s->dev, 3, 4, 1, 0, NULL), 0);
-    assert_int_equal(vidxd_irq_activate(s->dev, 3, 4, 1, &m1,
-                                        VIDXD_IRQ_ACT_UNMASK), 0);
+    assert_int_equal(
+        vidxd_irq_activate(s->dev, 3, 4, 1, &m1, VIDXD_IRQ_ACT_UNMASK), 0);
     /* No route for its message: pending, then delivered when one appears. */
     assert_int_equal(vidxd_irq_raise(s->dev, 3, 4), VIDXD_IRQ_PENDING);
     assert_int_equal(vidxd_irq_route_set(s->dev, &m1, &ta), 0);
@@ -1282,4 +1278,5 @@ const struct CMUnitTest irq_core_tests[] = {
     T(test_route_by_message),
     T(test_notifier_events),
 };
-const size_t irq_core_ntests = sizeof(irq_core_tests) / sizeof(irq_core_tests[0]);
+const size_t irq_core_ntests =
+    sizeof(irq_core_tests) / sizeof(irq_core_tests[0]);

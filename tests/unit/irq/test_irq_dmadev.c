@@ -29,7 +29,7 @@ struct qdev {
     uint8_t *mem;
     int in_bracket;
     int brackets;
-    int outside; /* ops called outside the bus-lock bracket */
+    int outside;    /* ops called outside the bus-lock bracket */
     int violations; /* message written while the context was unmasked */
 };
 
@@ -187,8 +187,8 @@ struct tstate {
 static int
 setup(void **state)
 {
-    struct vidxd_irq_domain_template tmpl = {
-        "QDEV", 4096, VIDXD_IRQ_DOM_UNTRUSTED_STORAGE};
+    struct vidxd_irq_domain_template tmpl = {"QDEV", 4096,
+                                             VIDXD_IRQ_DOM_UNTRUSTED_STORAGE};
     struct tstate *s = calloc(1, sizeof(*s));
 
     assert_non_null(s);
@@ -197,10 +197,11 @@ setup(void **state)
     memset(s->q.mem, 0xaa, QD_BYTES);
     assert_int_equal(vidxd_as_create(0, &s->q.as), 0);
     assert_int_equal(vidxd_as_map(s->q.as, QD_BASE, QD_BYTES, s->q.mem,
-                                  VIDXD_MEM_READ | VIDXD_MEM_WRITE), 0);
+                                  VIDXD_MEM_READ | VIDXD_MEM_WRITE),
+                     0);
     assert_int_equal(vidxd_irq_dev_create("qdev", 0, &s->dev), 0);
-    assert_int_equal(vidxd_irq_domain_create(s->dev, QD_DOM, &tmpl, &qd_ops,
-                                             &s->q), 0);
+    assert_int_equal(
+        vidxd_irq_domain_create(s->dev, QD_DOM, &tmpl, &qd_ops, &s->q), 0);
     *state = s;
     return 0;
 }
@@ -244,8 +245,9 @@ test_dmadev_program_mask_raise(void **state)
                      0);
     assert_int_equal(le32(c3 + QD_FLAGS), QD_VALID | QD_MASK);
     assert_int_equal(le32(s->q.mem + 4 * QD_CTX_SIZE + QD_FLAGS), 0xaaaaaaaa);
-    assert_int_equal(vidxd_irq_activate(s->dev, QD_DOM, 3, 1, msgs,
-                                        VIDXD_IRQ_ACT_UNMASK), 0);
+    assert_int_equal(
+        vidxd_irq_activate(s->dev, QD_DOM, 3, 1, msgs, VIDXD_IRQ_ACT_UNMASK),
+        0);
     assert_int_equal(vidxd_irq_activate(s->dev, QD_DOM, 1000, 1, msgs, 0), 0);
     /* The context, byte for byte, in its own format. */
     assert_int_equal(le32(c3 + QD_DATA), 0xc0de);
@@ -293,8 +295,8 @@ test_dmadev_guest_scribble_ignored(void **state)
     uint8_t *c = s->q.mem + 9 * QD_CTX_SIZE;
 
     assert_int_equal(vidxd_irq_alloc(s->dev, QD_DOM, 9, 1, QD_BASE, NULL), 0);
-    assert_int_equal(vidxd_irq_activate(s->dev, QD_DOM, 9, 1, &m,
-                                        VIDXD_IRQ_ACT_UNMASK), 0);
+    assert_int_equal(
+        vidxd_irq_activate(s->dev, QD_DOM, 9, 1, &m, VIDXD_IRQ_ACT_UNMASK), 0);
     assert_int_equal(vidxd_irq_bind(s->dev, QD_DOM, 9, &t), 0);
     /* The guest rewrites the context behind the device's back. */
     memset(c, 0x5a, QD_CTX_SIZE);

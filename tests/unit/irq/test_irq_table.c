@@ -160,8 +160,8 @@ test_msix_pba_and_masking(void **state)
     assert_int_equal(vidxd_irq_msix_set_ctrl(s->dev, true, false), 0);
     program(s->dev, 65, 0xfee00000, 0x65, true);
     fds[0] = s->efd;
-    assert_int_equal(vidxd_irq_set_eventfds(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 65,
-                                            1, fds), 0);
+    assert_int_equal(
+        vidxd_irq_set_eventfds(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 65, 1, fds), 0);
     /* Masked vector: pending bit, no message. */
     assert_int_equal(vidxd_irq_raise(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 65),
                      VIDXD_IRQ_PENDING);
@@ -194,8 +194,8 @@ test_msix_function_mask_and_enable(void **state)
     assert_int_equal(vidxd_irq_msix_create(s->dev, 8, 0), 0);
     program(s->dev, 1, 0xfee00000, 0x11, false);
     fds[0] = s->efd;
-    assert_int_equal(vidxd_irq_set_eventfds(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 1,
-                                            1, fds), 0);
+    assert_int_equal(
+        vidxd_irq_set_eventfds(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 1, 1, fds), 0);
     /* MSI-X still disabled (reset state): held pending. */
     assert_int_equal(vidxd_irq_raise(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 1),
                      VIDXD_IRQ_PENDING);
@@ -263,10 +263,10 @@ test_msix_vmm_emulated(void **state)
     int fds[2] = {-1, s->efd};
 
     /* QEMU keeps the table: our copy stays at reset, yet delivers. */
-    assert_int_equal(vidxd_irq_msix_create(s->dev, 2,
-                                           VIDXD_IRQ_MSIX_VMM_EMULATED), 0);
-    assert_int_equal(vidxd_irq_set_eventfds(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 0,
-                                            2, fds), 0);
+    assert_int_equal(
+        vidxd_irq_msix_create(s->dev, 2, VIDXD_IRQ_MSIX_VMM_EMULATED), 0);
+    assert_int_equal(
+        vidxd_irq_set_eventfds(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 0, 2, fds), 0);
     assert_int_equal(rd(s->dev, 16 + 12, 4), 1);
     assert_int_equal(vidxd_irq_raise(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 1),
                      VIDXD_IRQ_DELIVERED);
@@ -289,8 +289,8 @@ test_msix_reset(void **state)
     assert_int_equal(vidxd_irq_msix_create(s->dev, 4, 0), 0);
     assert_int_equal(vidxd_irq_msix_set_ctrl(s->dev, true, false), 0);
     program(s->dev, 0, 0xfee00000, 0x70, true);
-    assert_int_equal(vidxd_irq_set_eventfds(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 0,
-                                            1, fds), 0);
+    assert_int_equal(
+        vidxd_irq_set_eventfds(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 0, 1, fds), 0);
     assert_int_equal(vidxd_irq_raise(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 0),
                      VIDXD_IRQ_PENDING);
     assert_int_equal(vidxd_irq_table_reset(s->dev, VIDXD_IRQ_DOMAIN_MSIX), 0);
@@ -316,15 +316,15 @@ test_msix_handle_creates_entry(void **state)
     assert_int_equal(vidxd_irq_msix_set_ctrl(s->dev, true, false), 0);
     program(s->dev, 1, 0xfee00000, 0x1, false);
     /* REQUEST_INT_HANDLE before any eventfd: entry created, pending kept. */
-    assert_int_equal(vidxd_irq_handle_alloc(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 1,
-                                            &h), 0);
+    assert_int_equal(
+        vidxd_irq_handle_alloc(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 1, &h), 0);
     assert_int_equal(vidxd_irq_raise_handle(s->dev, h), VIDXD_IRQ_PENDING);
     assert_int_equal(pba(s->dev, 0, 8), 0x2);
-    assert_int_equal(vidxd_irq_set_eventfds(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 1,
-                                            1, fds), 0);
+    assert_int_equal(
+        vidxd_irq_set_eventfds(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 1, 1, fds), 0);
     assert_int_equal(efd_take(s->efd), 1);
-    assert_int_equal(vidxd_irq_handle_alloc(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 4,
-                                            &h), -ERANGE);
+    assert_int_equal(
+        vidxd_irq_handle_alloc(s->dev, VIDXD_IRQ_DOMAIN_MSIX, 4, &h), -ERANGE);
 }
 
 static void
@@ -336,16 +336,16 @@ test_ims_array_dsa_format(void **state)
     struct sink_rec rec = {0};
     struct vidxd_irq_target t = sink_target(&rec);
 
-    assert_int_equal(vidxd_irq_ims_array_create(s->dev, VIDXD_IRQ_DOMAIN_IMS,
-                                                2048,
-                                                VIDXD_IRQ_IMS_PASID |
-                                                    VIDXD_IRQ_IMS_GUEST),
-                     0);
+    assert_int_equal(
+        vidxd_irq_ims_array_create(s->dev, VIDXD_IRQ_DOMAIN_IMS, 2048,
+                                   VIDXD_IRQ_IMS_PASID | VIDXD_IRQ_IMS_GUEST),
+        0);
     assert_int_equal(vidxd_irq_ims_array_create(s->dev, 2, 16, 0x4), -EINVAL);
     assert_int_equal(vidxd_irq_ims_array_create(s->dev, 2, 0, 0), -EINVAL);
     /* dsa.md §4: mask bit 0, PASID enable bit 3, PASID [31:12]. */
     assert_int_equal(vidxd_irq_ims_array_write(s->dev, 1, 5 * 16 + 12, 4,
-                                               ctrl | 0x6 | 0xff0), 0);
+                                               ctrl | 0x6 | 0xff0),
+                     0);
     assert_int_equal(vidxd_irq_ims_array_read(s->dev, 1, 5 * 16 + 12, 4, &v),
                      0);
     assert_int_equal(v, 0x12345009);
@@ -355,15 +355,15 @@ test_ims_array_dsa_format(void **state)
     assert_true(vidxd_irq_ims_array_pasid_ok(s->dev, 1, 6, false, 0));
     assert_false(vidxd_irq_ims_array_pasid_ok(s->dev, 1, 2048, false, 0));
     assert_false(vidxd_irq_ims_array_pasid_ok(s->dev, 0, 0, false, 0));
-    assert_int_equal(vidxd_irq_ims_array_write(s->dev, 1, 5 * 16, 8,
-                                               0xfee00000ull), 0);
+    assert_int_equal(
+        vidxd_irq_ims_array_write(s->dev, 1, 5 * 16, 8, 0xfee00000ull), 0);
     assert_int_equal(vidxd_irq_ims_array_write(s->dev, 1, 5 * 16 + 8, 4, 0x55),
                      0);
     /* Bound entry, masked in the array: pending until the guest unmasks. */
     assert_int_equal(vidxd_irq_bind(s->dev, 1, 5, &t), 0);
     assert_int_equal(vidxd_irq_raise(s->dev, 1, 5), VIDXD_IRQ_PENDING);
-    assert_int_equal(vidxd_irq_ims_array_write(s->dev, 1, 5 * 16 + 12, 4,
-                                               ctrl & ~1u), 0);
+    assert_int_equal(
+        vidxd_irq_ims_array_write(s->dev, 1, 5 * 16 + 12, 4, ctrl & ~1u), 0);
     assert_int_equal(rec.count, 1);
     assert_int_equal(rec.last.data, 0x55);
     assert_int_equal(rec.last.address_lo, 0xfee00000);
@@ -374,8 +374,8 @@ test_ims_array_dsa_format(void **state)
     assert_int_equal(vidxd_irq_ims_array_read(s->dev, 1, 2048 * 16, 4, &v),
                      -EINVAL);
     /* A non-PASID array keeps only the mask bit and accepts any request. */
-    assert_int_equal(vidxd_irq_ims_array_create(s->dev, 2, 4,
-                                                VIDXD_IRQ_IMS_GUEST), 0);
+    assert_int_equal(
+        vidxd_irq_ims_array_create(s->dev, 2, 4, VIDXD_IRQ_IMS_GUEST), 0);
     assert_int_equal(vidxd_irq_ims_array_write(s->dev, 2, 12, 4, ctrl), 0);
     assert_int_equal(vidxd_irq_ims_array_read(s->dev, 2, 12, 4, &v), 0);
     assert_int_equal(v, 1);
@@ -390,12 +390,12 @@ test_ims_array_guest_routes_by_message(void **state)
     struct vidxd_irq_target t = efd_target(s->efd);
     uint16_t h = 0;
 
-    assert_int_equal(vidxd_irq_ims_array_create(s->dev, 1, 16,
-                                                VIDXD_IRQ_IMS_GUEST), 0);
-    assert_int_equal(vidxd_irq_ims_array_write(s->dev, 1, 7 * 16, 8,
-                                               0xfee00000), 0);
-    assert_int_equal(vidxd_irq_ims_array_write(s->dev, 1, 7 * 16 + 8, 8,
-                                               0x4041), 0);
+    assert_int_equal(
+        vidxd_irq_ims_array_create(s->dev, 1, 16, VIDXD_IRQ_IMS_GUEST), 0);
+    assert_int_equal(
+        vidxd_irq_ims_array_write(s->dev, 1, 7 * 16, 8, 0xfee00000), 0);
+    assert_int_equal(
+        vidxd_irq_ims_array_write(s->dev, 1, 7 * 16 + 8, 8, 0x4041), 0);
     /* The guest's completion handle names slot 7; no route yet. */
     assert_int_equal(vidxd_irq_handle_alloc(s->dev, 1, 7, &h), 0);
     assert_int_equal(vidxd_irq_raise_handle(s->dev, h), VIDXD_IRQ_PENDING);
@@ -421,19 +421,18 @@ test_ims_array_host_programmed(void **state)
     struct vidxd_irq_entry_info info;
     uint64_t v = 0;
 
-    assert_int_equal(vidxd_irq_ims_array_create(s->dev, 1, 64,
-                                                VIDXD_IRQ_IMS_PASID), 0);
+    assert_int_equal(
+        vidxd_irq_ims_array_create(s->dev, 1, 64, VIDXD_IRQ_IMS_PASID), 0);
     /* The instance cookie lands in vector control, masked (ims.md §1.6). */
     assert_int_equal(vidxd_irq_alloc(s->dev, 1, 3, 1, cookie, NULL), 0);
     assert_int_equal(vidxd_irq_ims_array_read(s->dev, 1, 3 * 16 + 12, 4, &v),
                      0);
     assert_int_equal(v, 0x7009);
-    assert_int_equal(vidxd_irq_activate(s->dev, 1, 3, 1, &m,
-                                        VIDXD_IRQ_ACT_UNMASK), 0);
+    assert_int_equal(
+        vidxd_irq_activate(s->dev, 1, 3, 1, &m, VIDXD_IRQ_ACT_UNMASK), 0);
     assert_int_equal(vidxd_irq_ims_array_read(s->dev, 1, 3 * 16, 8, &v), 0);
     assert_int_equal(v, 0xfee00000);
-    assert_int_equal(vidxd_irq_ims_array_read(s->dev, 1, 3 * 16 + 8, 8, &v),
-                     0);
+    assert_int_equal(vidxd_irq_ims_array_read(s->dev, 1, 3 * 16 + 8, 8, &v), 0);
     assert_int_equal(v, 0x000070080000002aull);
     assert_true(vidxd_irq_ims_array_pasid_ok(s->dev, 1, 3, true, 7));
     assert_int_equal(vidxd_irq_mask(s->dev, 1, 3), 0);
@@ -448,8 +447,7 @@ test_ims_array_host_programmed(void **state)
     assert_int_equal(vidxd_irq_free(s->dev, 1, 3, 1), 0);
     assert_int_equal(vidxd_irq_ims_array_read(s->dev, 1, 3 * 16, 8, &v), 0);
     assert_int_equal(v, 0);
-    assert_int_equal(vidxd_irq_ims_array_read(s->dev, 1, 3 * 16 + 8, 8, &v),
-                     0);
+    assert_int_equal(vidxd_irq_ims_array_read(s->dev, 1, 3 * 16 + 8, 8, &v), 0);
     assert_int_equal(v, 0x100000000ull);
     /* A cookie with bits outside PASID enable / PASID: nothing allocated. */
     assert_int_equal(vidxd_irq_alloc(s->dev, 1, 4, 2, 0x7004, NULL), -EINVAL);
