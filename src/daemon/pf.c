@@ -153,7 +153,7 @@ pf_cfg_flr(void *opaque)
 
     vidxd_dsa_reset(pf->dsa);
     vidxd_dsa_set_bus_master(pf->dsa, false);
-    vidxd_irq_msix_set_ctrl(pf->irq, false, false);
+    vidxd_irq_table_reset(pf->irq, VIDXD_IRQ_DOMAIN_MSIX);
 }
 
 static const struct vidxd_pci_cfg_hooks pf_cfg_hooks = {
@@ -300,7 +300,7 @@ pf_reset(void *opaque)
     vidxd_dsa_reset(pf->dsa);
     vidxd_pci_cfg_reset(pf->cfg);
     vidxd_dsa_set_bus_master(pf->dsa, false);
-    vidxd_irq_msix_set_ctrl(pf->irq, false, false);
+    vidxd_irq_table_reset(pf->irq, VIDXD_IRQ_DOMAIN_MSIX);
     return 0;
 }
 
