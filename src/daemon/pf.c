@@ -32,6 +32,7 @@ struct pf {
     struct vidxd_server *srv;
     int portal_fd; /* mapped mode: the BAR2 memfd (owned by the model) */
     uint32_t msix_perm_offset;
+    bool handles; /* cmd_cap: interrupt handles come from the irq layer */
 };
 
 /* ---- device model host ops ---- */
@@ -41,8 +42,54 @@ pf_interrupt(void *opaque, unsigned index, bool ims)
 {
     struct pf *pf = opaque;
 
-    vidxd_irq_raise(pf->irq, ims ? VIDXD_IRQ_DOMAIN_IMS : VIDXD_IRQ_DOMAIN_MSIX,
-                    index);
+    if (ims) {
+        vidxd_irq_raise(pf->irq, VIDXD_IRQ_DOMAIN_IMS, index);
+    } else if (pf->handles) {
+        /* Handle 0 is bound to vector 0 at creation, so INTCAUSE events
+         * (index 0) and descriptor handles resolve the same way. */
+        vidxd_irq_raise_handle(pf->irq, (uint16_t)index);
+    } else {
+        vidxd_irq_raise(pf->irq, VIDXD_IRQ_DOMAIN_MSIX, index);
+    }
+}
+
+/*
+ * With GENCAP.cmd_cap the guest asks for interrupt handles
+ * (REQUEST_INT_HANDLE, dsa.md §1.4, §4); they are real handles of the irq
+ * layer, so a released handle stops being valid and a descriptor carrying
+ * it completes with INT_HANDLE_INVAL.  Vector 0 is not handed out: it
+ * carries INTCAUSE.  IMS entries belong to the host's virtual devices.
+ */
+static int
+pf_alloc_handle(void *opaque, unsigned vector, bool ims, uint16_t *handle)
+{
+    struct pf *pf = opaque;
+
+    if (ims) {
+        return -ENOSPC;
+    }
+    if (vector == 0 || vector >= pf->layout.num_msix) {
+        return -EINVAL;
+    }
+    return vidxd_irq_handle_alloc(pf->irq, VIDXD_IRQ_DOMAIN_MSIX, vector,
+                                  handle) == 0
+               ? 0
+               : -ENOSPC;
+}
+
+static int
+pf_release_handle(void *opaque, uint16_t handle, bool ims)
+{
+    struct pf *pf = opaque;
+    unsigned domain;
+    uint32_t index;
+
+    if (ims || handle == 0 ||
+        vidxd_irq_handle_lookup(pf->irq, handle, &domain, &index) < 0 ||
+        domain != VIDXD_IRQ_DOMAIN_MSIX) {
+        return -EINVAL;
+    }
+    return vidxd_irq_handle_release(pf->irq, handle);
 }
 
 static int
@@ -94,14 +141,23 @@ pf_int_handle_valid(void *opaque, uint16_t handle, bool ims, uint32_t pasid)
 
     if (!ims) {
         uint64_t perm = 0;
+        uint32_t vector = handle;
+        unsigned domain;
 
-        if (handle >= pf->layout.num_msix) {
+        if (pf->handles) {
+            if (vidxd_irq_handle_lookup(pf->irq, handle, &domain, &vector) <
+                    0 ||
+                domain != VIDXD_IRQ_DOMAIN_MSIX) {
+                return false;
+            }
+        }
+        if (vector >= pf->layout.num_msix) {
             return false;
         }
         /* MSIXPERM with pasid_en admits only that PASID (dsa.md §1.5). */
         vidxd_dsa_bar0_read(pf->dsa,
                             pf->msix_perm_offset +
-                                (uint64_t)handle * VIDXD_MSIX_PERM_STRIDE,
+                                (uint64_t)vector * VIDXD_MSIX_PERM_STRIDE,
                             4, &perm);
         if ((perm & VIDXD_MSIXPERM_PASID_EN) != 0) {
             return pasid != VIDXD_DSA_NO_PASID &&
@@ -121,6 +177,15 @@ pf_int_handle_valid(void *opaque, uint16_t handle, bool ims, uint32_t pasid)
 static const struct vidxd_dsa_host_ops pf_dsa_ops = {
     .interrupt = pf_interrupt,
     .int_handle_valid = pf_int_handle_valid,
+    .table_read = pf_table_read,
+    .table_write = pf_table_write,
+};
+
+static const struct vidxd_dsa_host_ops pf_dsa_ops_handles = {
+    .interrupt = pf_interrupt,
+    .int_handle_valid = pf_int_handle_valid,
+    .alloc_handle = pf_alloc_handle,
+    .release_handle = pf_release_handle,
     .table_read = pf_table_read,
     .table_write = pf_table_write,
 };
@@ -411,6 +476,7 @@ pf_create(const struct pf_config *cfg, struct pf **out)
     }
     pf->portal_fd = -1;
     pf->msix_perm_offset = cfg->dsa.msix_perm_offset;
+    pf->handles = cfg->dsa.cmd_cap;
     pf->name = strdup(cfg->name);
     pf->socket_path = strdup(cfg->socket_path);
     if (pf->name == NULL || pf->socket_path == NULL) {
@@ -421,7 +487,9 @@ pf_create(const struct pf_config *cfg, struct pf **out)
     if (rc < 0) {
         goto err;
     }
-    rc = vidxd_dsa_create(&cfg->dsa, &pf_dsa_ops, pf, &pf->dsa);
+    rc = vidxd_dsa_create(&cfg->dsa,
+                          pf->handles ? &pf_dsa_ops_handles : &pf_dsa_ops, pf,
+                          &pf->dsa);
     if (rc < 0) {
         VIDXD_ERR("pf", "%s: device model: %s", pf->name, strerror(-rc));
         goto err;
@@ -431,10 +499,13 @@ pf_create(const struct pf_config *cfg, struct pf **out)
     if (rc < 0) {
         goto err;
     }
-    rc = vidxd_irq_dev_create(pf->name, 0, &pf->irq);
+    rc = vidxd_irq_dev_create(pf->name, pf->handles ? 4096 : 0, &pf->irq);
     if (rc == 0) {
         rc = vidxd_irq_msix_create(pf->irq, pf->layout.num_msix,
                                    VIDXD_IRQ_MSIX_VMM_EMULATED);
+    }
+    if (rc == 0 && pf->handles) {
+        rc = vidxd_irq_handle_alloc_at(pf->irq, 0, VIDXD_IRQ_DOMAIN_MSIX, 0);
     }
     if (rc == 0 && pf->layout.num_ims > 0) {
         /* The IMS belongs to the host (vidxd), which programs an entry for

@@ -8,6 +8,7 @@
  * §2.9, §6; design.md invariant 1).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,11 +198,18 @@ vidxd_server_disconnect(struct vidxd_server *srv)
 int
 vidxd_server_adopt_fd(struct vidxd_server *srv, int fd)
 {
-    int rc;
+    int fl, rc;
 
     if (srv->t != NULL) {
         close(fd);
         return -EBUSY;
+    }
+    /* The loop must never block on a client (design.md invariant 1). */
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
     }
     rc = transport_sock_create(fd, srv->max_msg_size, SERVER_MAX_MSG_FDS,
                                &srv->t);
