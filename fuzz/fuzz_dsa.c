@@ -117,8 +117,8 @@ h_table_read(void *opaque, unsigned table, uint64_t off, unsigned size,
              uint64_t *val)
 {
     (void)opaque;
-    if (table > 2 || off >= table_len[table] ||
-        size > table_len[table] - off || off % size != 0) {
+    if (table > 2 || off >= table_len[table] || size > table_len[table] - off ||
+        off % size != 0) {
         abort();
     }
     *val = 0;
@@ -131,8 +131,8 @@ h_table_write(void *opaque, unsigned table, uint64_t off, unsigned size,
               uint64_t val)
 {
     (void)opaque;
-    if (table > 2 || off >= table_len[table] ||
-        size > table_len[table] - off || off % size != 0) {
+    if (table > 2 || off >= table_len[table] || size > table_len[table] - off ||
+        off % size != 0) {
         abort();
     }
     memcpy(&tables[table][off], &val, size);
@@ -304,8 +304,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (vidxd_dsa_portal_fd(dsa, &fd) != 0) {
             abort();
         }
-        bar2 = mmap(NULL, bar2_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-                    0);
+        bar2 = mmap(NULL, bar2_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (bar2 == MAP_FAILED) {
             abort();
         }
@@ -373,8 +372,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint64_t off = (take(&r, 4) % bar2_size) & ~7ull;
             uint64_t v = take(&r, 8);
             if (bar2 != NULL) {
-                __atomic_store_n((uint64_t *)(bar2 + off), v,
-                                 __ATOMIC_RELEASE);
+                __atomic_store_n((uint64_t *)(bar2 + off), v, __ATOMIC_RELEASE);
             }
             break;
         }

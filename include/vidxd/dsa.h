@@ -19,7 +19,11 @@
  * not call vidxd_dsa_set_as(), vidxd_dsa_attach_pasid_as(),
  * vidxd_dsa_detach_pasid_as(), vidxd_dsa_reset(), vidxd_dsa_stop() or
  * vidxd_dsa_destroy() (those wait for executing descriptors to finish).
- * They may read and write registers.
+ * They may read any register and write INTCAUSE, SWERR, GENCTRL, MSIXPERM,
+ * CMD (a CMD write while a command runs is the software error 0x52) and
+ * the host tables; a GENCFG/GRPCFG/WQCFG write from a host op waits until
+ * a running command completes, so a host op on a worker thread must not
+ * make one.
  */
 #ifndef VIDXD_DSA_H
 #define VIDXD_DSA_H
@@ -78,27 +82,27 @@ enum vidxd_dsa_portal_mode {
 
 /* Read-only configuration: one WQ's preset (GENCAP.config_en = 0). */
 struct vidxd_dsa_wq_preset {
-    uint16_t size; /* WQCFG.wq_size; 0 = WQ unused */
-    uint8_t priority; /* 1..15 */
-    uint8_t group; /* group index or VIDXD_DSA_NO_GROUP */
-    bool bof; /* WQCFG.bof (needs GENCAP.block_on_fault) */
-    uint8_t max_xfer_shift; /* <= the device's max_xfer_shift */
+    uint16_t size;           /* WQCFG.wq_size; 0 = WQ unused */
+    uint8_t priority;        /* 1..15 */
+    uint8_t group;           /* group index or VIDXD_DSA_NO_GROUP */
+    bool bof;                /* WQCFG.bof (needs GENCAP.block_on_fault) */
+    uint8_t max_xfer_shift;  /* <= the device's max_xfer_shift */
     uint8_t max_batch_shift; /* <= the device's max_batch_shift */
 };
 
 struct vidxd_dsa_config {
-    uint32_t version; /* VERSION register */
-    unsigned num_wqs; /* 1..VIDXD_DSA_MAX_WQS */
-    unsigned num_engines; /* 1..VIDXD_DSA_MAX_ENGINES */
-    unsigned num_groups; /* 1..VIDXD_DSA_MAX_GROUPS */
+    uint32_t version;       /* VERSION register */
+    unsigned num_wqs;       /* 1..VIDXD_DSA_MAX_WQS */
+    unsigned num_engines;   /* 1..VIDXD_DSA_MAX_ENGINES */
+    unsigned num_groups;    /* 1..VIDXD_DSA_MAX_GROUPS */
     unsigned total_wq_size; /* WQCAP.total_wq_size, 1..0xffff */
-    unsigned wqcfg_stride; /* 32 (DSA 1.0) or 64 bytes */
+    unsigned wqcfg_stride;  /* 32 (DSA 1.0) or 64 bytes */
     bool shared_mode; /* WQCAP.shared_mode: shared WQs (ENQCMD semantics) */
-    bool pasid; /* PASID support: WQCFG.pasid_en may be 1 */
-    unsigned max_xfer_shift; /* GENCAP[20:16], <= 31 */
+    bool pasid;       /* PASID support: WQCFG.pasid_en may be 1 */
+    unsigned max_xfer_shift;  /* GENCAP[20:16], <= 31 */
     unsigned max_batch_shift; /* GENCAP[24:21], <= 15 */
-    unsigned max_ims_mult; /* GENCAP[30:25]: IMS entries = mult x 256 */
-    unsigned total_rdbufs; /* GRPCAP.total_rdbufs, <= 255 */
+    unsigned max_ims_mult;    /* GENCAP[30:25]: IMS entries = mult x 256 */
+    unsigned total_rdbufs;    /* GRPCAP.total_rdbufs, <= 255 */
     /* GENCAP feature bits: any of VIDXD_GENCAP_BLOCK_ON_FAULT,
      * _OVERLAP_COPY, _CACHE_CTRL_MEM, _CACHE_CTRL_CACHE, _DEST_READBACK,
      * _DRAIN_READBACK.  The other GENCAP fields come from the members. */
@@ -170,7 +174,9 @@ struct vidxd_dsa_host_ops {
      * RCI raises the descriptor's int_handle, as an IMS index when it was
      * submitted through an IMS portal page (dsa.md §1.7) — an MSI-X index
      * otherwise, or whatever alloc_handle returned.  Called after the
-     * completion record is visible.
+     * completion record is visible.  With identity handles (no
+     * alloc_handle), a completion on an MSI-X vector whose MSIXPERM entry
+     * has the ignore bit set is not sent (the record is still written).
      */
     void (*interrupt)(void *opaque, unsigned index, bool ims);
     /*
@@ -180,8 +186,8 @@ struct vidxd_dsa_host_ops {
      * NULL: reads return 0 and writes are ignored.  The return value is
      * passed back by vidxd_dsa_bar0_read/write.
      */
-    int (*table_read)(void *opaque, unsigned table, uint64_t off,
-                      unsigned size, uint64_t *val);
+    int (*table_read)(void *opaque, unsigned table, uint64_t off, unsigned size,
+                      uint64_t *val);
     int (*table_write)(void *opaque, unsigned table, uint64_t off,
                        unsigned size, uint64_t val);
     /*
@@ -215,12 +221,12 @@ struct vidxd_dsa_host_ops {
 /* Where things are, for the PCI layer (MSI-X capability) and the server. */
 struct vidxd_dsa_layout {
     uint64_t bar0_size;
-    uint64_t bar2_size; /* num_wqs x 16 KiB */
-    unsigned num_msix; /* num_wqs + 1 */
-    unsigned num_ims; /* max_ims_mult x 256 */
+    uint64_t bar2_size;         /* num_wqs x 16 KiB */
+    unsigned num_msix;          /* num_wqs + 1 */
+    unsigned num_ims;           /* max_ims_mult x 256 */
     uint32_t msix_table_offset; /* BAR0, num_msix x 16 bytes */
-    uint32_t msix_pba_offset; /* BAR0, ceil(num_msix / 64) x 8 bytes */
-    uint32_t ims_offset; /* BAR0, num_ims x 16 bytes; 0 if none */
+    uint32_t msix_pba_offset;   /* BAR0, ceil(num_msix / 64) x 8 bytes */
+    uint32_t ims_offset;        /* BAR0, num_ims x 16 bytes; 0 if none */
 };
 
 struct vidxd_dsa;
@@ -253,7 +259,8 @@ VIDXD_API void vidxd_dsa_get_layout(const struct vidxd_dsa *dsa,
  * @size is 1, 2, 4 or 8 and @off a multiple of @size below the BAR0 size;
  * otherwise -EINVAL and nothing happens.  Register semantics follow
  * dsa.md §1.2-§1.6:
- *  - reserved bits and unassigned offsets read 0 and ignore writes;
+ *  - reserved bits and unassigned offsets read 0 and ignore writes; the
+ *    PERFMON block reports no counters (PERFCAP 0) and is all zero;
  *  - read-only registers ignore writes (capabilities, GENSTS, CMDSTS,
  *    CMDCAP, WQCFG occupancy/mode_support/wq_state, SWERR except bits 0-1);
  *  - INTCAUSE and SWERR bits 0-1 are write-1-to-clear;
@@ -310,6 +317,7 @@ VIDXD_API int vidxd_dsa_bar0_write(struct vidxd_dsa *dsa, uint64_t off,
  *    the preset in read-only mode);
  *  - REQUEST_INT_HANDLE / RELEASE_INT_HANDLE (cmd_cap only): see
  *    vidxd_dsa_host_ops; the handle is returned in CMDSTS[23:8].
+ * Drains complete inside the command, so GENSTS never reads DRAIN (2).
  * Returns 0 (whatever CMDSTS says).
  */
 VIDXD_API int vidxd_dsa_command(struct vidxd_dsa *dsa, uint32_t cmd,
@@ -339,7 +347,7 @@ VIDXD_API int vidxd_dsa_portal_read(struct vidxd_dsa *dsa, uint64_t off,
 VIDXD_API int vidxd_dsa_portal_fd(struct vidxd_dsa *dsa, int *fd);
 
 /* Flags of vidxd_dsa_wq_submit(). */
-#define VIDXD_DSA_SUBMIT_IMS 0x1u /* through an IMS portal page */
+#define VIDXD_DSA_SUBMIT_IMS 0x1u     /* through an IMS portal page */
 #define VIDXD_DSA_SUBMIT_LIMITED 0x2u /* through a limited portal page */
 
 /*
@@ -390,10 +398,9 @@ VIDXD_API void vidxd_dsa_stop(struct vidxd_dsa *dsa);
  * vidxd_dsa_detach_pasid_as: -ENOENT if not bound.
  */
 VIDXD_API int vidxd_dsa_set_as(struct vidxd_dsa *dsa, struct vidxd_as *as);
-VIDXD_API int vidxd_dsa_attach_pasid_as(struct vidxd_dsa *dsa,
-                                        uint32_t pasid, struct vidxd_as *as);
-VIDXD_API int vidxd_dsa_detach_pasid_as(struct vidxd_dsa *dsa,
-                                        uint32_t pasid);
+VIDXD_API int vidxd_dsa_attach_pasid_as(struct vidxd_dsa *dsa, uint32_t pasid,
+                                        struct vidxd_as *as);
+VIDXD_API int vidxd_dsa_detach_pasid_as(struct vidxd_dsa *dsa, uint32_t pasid);
 
 /*
  * PCI COMMAND.bus_master as set by the PCI layer.  ENABLE_DEVICE fails
@@ -419,12 +426,12 @@ VIDXD_API void vidxd_dsa_reset(struct vidxd_dsa *dsa);
 /* Per-WQ counters since creation (never reset). */
 struct vidxd_dsa_wq_stats {
     uint64_t submitted; /* accepted into the WQ */
-    uint64_t ops; /* descriptors executed (batch members included) */
-    uint64_t bytes; /* bytes processed, as counted by the engine */
-    uint64_t errors; /* completions with a status other than success */
-    uint64_t dropped; /* DWQ full, WQ not enabled or device halted */
-    uint64_t rejected; /* SWQ retries (-EAGAIN) */
-    uint64_t aborted; /* discarded by abort, reset, disable or halt */
+    uint64_t ops;       /* descriptors executed (batch members included) */
+    uint64_t bytes;     /* bytes processed, as counted by the engine */
+    uint64_t errors;    /* completions with a status other than success */
+    uint64_t dropped;   /* DWQ full, WQ not enabled or device halted */
+    uint64_t rejected;  /* SWQ retries (-EAGAIN) */
+    uint64_t aborted;   /* discarded by abort, reset, disable or halt */
 };
 
 /* Snapshot of WQ @wq's counters.  Returns 0 or -EINVAL. */

@@ -31,7 +31,7 @@ static const struct uint_key uint_keys[] = {
     UKEY("max_batch_shift", max_batch_shift, 0, 15),
     UKEY("max_ims_mult", max_ims_mult, 0, 63),
     UKEY("total_rdbufs", total_rdbufs, 0, 255),
-    UKEY("workers", workers, 0, VIDXD_DSA_MAX_WORKERS),
+    UKEY("workers", workers, 1, VIDXD_DSA_MAX_WORKERS),
 };
 
 struct bool_key {

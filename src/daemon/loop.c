@@ -127,6 +127,19 @@ loop_del(struct loop *l, int fd)
     return -ENOENT;
 }
 
+int
+loop_set_events(struct loop *l, int fd, bool in, bool out)
+{
+    struct epoll_event ev = {.events = (in ? EPOLLIN : 0u) |
+                                       (out ? EPOLLOUT : 0u)};
+
+    ev.data.fd = fd;
+    if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
+        return -errno;
+    }
+    return 0;
+}
+
 void
 loop_stop(struct loop *l)
 {
@@ -148,32 +161,41 @@ loop_signal(struct loop *l)
 }
 
 int
-loop_run(struct loop *l)
+loop_poll(struct loop *l, int timeout_ms)
 {
     struct epoll_event evs[32];
+    int n = epoll_wait(l->epfd, evs, 32, timeout_ms);
 
-    while (!l->stop) {
-        int n = epoll_wait(l->epfd, evs, 32, -1);
+    if (n < 0) {
+        return errno == EINTR ? 0 : -errno;
+    }
+    for (int i = 0; i < n && !l->stop; i++) {
+        struct loop_entry *e;
 
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
+        if (evs[i].data.fd == l->sigfd) {
+            loop_signal(l);
+            continue;
         }
-        for (int i = 0; i < n && !l->stop; i++) {
-            struct loop_entry *e;
+        /* Looked up per event: an earlier handler of this batch may have
+         * removed this fd. */
+        for (e = l->entries; e != NULL; e = e->next) {
+            if (e->fd == evs[i].data.fd) {
+                e->fn(e->opaque, evs[i].events);
+                break;
+            }
+        }
+    }
+    return n;
+}
 
-            if (evs[i].data.fd == l->sigfd) {
-                loop_signal(l);
-                continue;
-            }
-            for (e = l->entries; e != NULL; e = e->next) {
-                if (e->fd == evs[i].data.fd) {
-                    e->fn(e->opaque, evs[i].events);
-                    break;
-                }
-            }
+int
+loop_run(struct loop *l)
+{
+    while (!l->stop) {
+        int rc = loop_poll(l, -1);
+
+        if (rc < 0) {
+            return rc;
         }
     }
     return 0;

@@ -10,6 +10,7 @@
 
 struct loop;
 
+/* @events: the epoll events that fired (EPOLLIN, EPOLLOUT, EPOLLHUP...). */
 typedef void loop_handler_fn(void *opaque, unsigned events);
 
 int loop_create(struct loop **out);
@@ -17,6 +18,12 @@ void loop_destroy(struct loop *l);
 /* Watch @fd for readability (EPOLLIN); returns 0 or -errno. */
 int loop_add(struct loop *l, int fd, loop_handler_fn *fn, void *opaque);
 int loop_del(struct loop *l, int fd);
+/* Change what @fd is watched for: readability (@in, EPOLLIN) and
+ * writability (@out, EPOLLOUT).  Returns 0 or -errno. */
+int loop_set_events(struct loop *l, int fd, bool in, bool out);
+/* Wait up to @timeout_ms (-1: forever) and run the handlers of the fds
+ * that are ready, once.  Returns the number of events or -errno. */
+int loop_poll(struct loop *l, int timeout_ms);
 /* Run until loop_stop() or a termination signal; returns 0 or -errno. */
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);

@@ -19,6 +19,7 @@
 #include "vidxd/mem.h"
 #include "vidxd/pci.h"
 #include "vidxd/server.h"
+#include "vidxd/vdev.h"
 #include "daemon/pf.h"
 
 struct pf {
@@ -33,6 +34,9 @@ struct pf {
     int portal_fd; /* mapped mode: the BAR2 memfd (owned by the model) */
     uint32_t msix_perm_offset;
     bool handles; /* cmd_cap: interrupt handles come from the irq layer */
+    enum vidxd_dsa_portal_mode portal_mode;
+    struct pf_host_hooks hooks; /* the device manager (manager.c) */
+    void *hooks_opaque;
 };
 
 /* ---- device model host ops ---- */
@@ -42,6 +46,11 @@ pf_interrupt(void *opaque, unsigned index, bool ims)
 {
     struct pf *pf = opaque;
 
+    if (!ims && index == 0) {
+        /* A parent error may concern a virtual device's WQ: reflect it
+         * into that vdev's SWERR and vector 0 (dsa.md §5.3). */
+        vidxd_vdev_poll_errors(pf->dsa);
+    }
     if (ims) {
         vidxd_irq_raise(pf->irq, VIDXD_IRQ_DOMAIN_IMS, index);
     } else if (pf->handles) {
@@ -308,6 +317,8 @@ pf_bar_write(void *opaque, unsigned bar, uint64_t off, const void *buf,
     uint64_t v = 0;
 
     if (bar == 2) {
+        VIDXD_LOG_RATELIMIT(LOG_DEBUG, "pf", "%s: trapped portal write 0x%llx+%zu",
+                            pf->name, (unsigned long long)off, len);
         return vidxd_dsa_portal_write(pf->dsa, off, buf, (unsigned)len);
     }
     if (bar != 0 || len > sizeof(v)) {
@@ -386,6 +397,9 @@ pf_detach(void *opaque)
      * the device keeps its state for the next VMM). */
     vidxd_irq_set_eventfds(pf->irq, VIDXD_IRQ_DOMAIN_MSIX, 0,
                            pf->layout.num_msix, NULL);
+    if (pf->hooks.detach != NULL) {
+        pf->hooks.detach(pf->hooks_opaque);
+    }
     VIDXD_INFO("pf", "%s: VMM disconnected", pf->name);
 }
 
@@ -394,6 +408,15 @@ pf_attach(void *opaque)
 {
     struct pf *pf = opaque;
 
+    /* The host and a VM never drive the function at the same time: the
+     * manager refuses a VMM while the host uses the device. */
+    if (pf->hooks.attach != NULL) {
+        int rc = pf->hooks.attach(pf->hooks_opaque);
+
+        if (rc < 0) {
+            return rc;
+        }
+    }
     VIDXD_INFO("pf", "%s: VMM connected", pf->name);
     return 0;
 }
@@ -476,6 +499,7 @@ pf_create(const struct pf_config *cfg, struct pf **out)
     }
     pf->portal_fd = -1;
     pf->msix_perm_offset = cfg->dsa.msix_perm_offset;
+    pf->portal_mode = cfg->dsa.portal_mode;
     pf->handles = cfg->dsa.cmd_cap;
     pf->name = strdup(cfg->name);
     pf->socket_path = strdup(cfg->socket_path);
@@ -503,6 +527,17 @@ pf_create(const struct pf_config *cfg, struct pf **out)
     if (rc == 0) {
         rc = vidxd_irq_msix_create(pf->irq, pf->layout.num_msix,
                                    VIDXD_IRQ_MSIX_VMM_EMULATED);
+    }
+    /* Every vector exists from the start, so an interrupt raised before
+     * the VMM hands over its eventfds stays pending instead of being lost
+     * (design.md invariant 3). */
+    if (rc == 0) {
+        rc = vidxd_irq_alloc(pf->irq, VIDXD_IRQ_DOMAIN_MSIX, 0,
+                             pf->layout.num_msix, 0, NULL);
+    }
+    if (rc == 0) {
+        rc = vidxd_irq_activate(pf->irq, VIDXD_IRQ_DOMAIN_MSIX, 0,
+                                pf->layout.num_msix, NULL, 0);
     }
     if (rc == 0 && pf->handles) {
         rc = vidxd_irq_handle_alloc_at(pf->irq, 0, VIDXD_IRQ_DOMAIN_MSIX, 0);
@@ -611,4 +646,47 @@ const char *
 pf_socket(const struct pf *pf)
 {
     return pf->socket_path;
+}
+
+enum vidxd_dsa_portal_mode
+pf_portal_mode(const struct pf *pf)
+{
+    return pf->portal_mode;
+}
+
+void
+pf_set_host_hooks(struct pf *pf, const struct pf_host_hooks *hooks,
+                  void *opaque)
+{
+    memset(&pf->hooks, 0, sizeof(pf->hooks));
+    if (hooks != NULL) {
+        pf->hooks = *hooks;
+    }
+    pf->hooks_opaque = opaque;
+}
+
+bool
+pf_vm_attached(const struct pf *pf)
+{
+    return vidxd_server_connected(pf->srv);
+}
+
+/*
+ * The host driver's pci_set_master() / pci_clear_master() (dsa.md §2.2
+ * step 1): a write of PCI COMMAND, so config space and the device model
+ * agree, through the same hook a VMM's write takes.
+ */
+int
+pf_host_set_bus_master(struct pf *pf, bool on)
+{
+    uint16_t cmd = vidxd_pci_cfg_command(pf->cfg);
+
+    cmd = on ? (uint16_t)(cmd | 0x4) : (uint16_t)(cmd & ~0x4);
+    return vidxd_pci_cfg_write(pf->cfg, 0x04, &cmd, sizeof(cmd));
+}
+
+void
+pf_host_reset(struct pf *pf)
+{
+    pf_reset(pf);
 }

@@ -78,14 +78,16 @@ static void
 disable_wq(struct dsa_wq *wq, bool drain)
 {
     if (drain) {
-        /* Stop accepting, then let what was submitted complete. */
+        /* Take in what sits in mapped portal slots, stop accepting, then
+         * let everything submitted so far complete. */
+        dsa_portal_poll(wq->dsa, wq);
         pthread_mutex_lock(&wq->lock);
         wq->enabled = false;
         pthread_mutex_unlock(&wq->lock);
         dsa_wq_drain(wq);
     }
     dsa_wq_disable(wq);
-    wq->state_enabled = false;
+    DSA_STORE(&wq->state_enabled, false);
 }
 
 static unsigned
@@ -165,7 +167,7 @@ enable_wq(struct vidxd_dsa *dsa, unsigned id)
     if (dsa_wq_enable(wq, &run) != 0) {
         return VIDXD_CMDSTS_HW_ERR;
     }
-    wq->state_enabled = true;
+    DSA_STORE(&wq->state_enabled, true);
     return VIDXD_CMDSTS_SUCCESS;
 }
 
@@ -174,8 +176,9 @@ enable_wq(struct vidxd_dsa *dsa, unsigned id)
 static unsigned
 wq_mask(const struct vidxd_dsa *dsa, uint32_t operand, uint64_t *out)
 {
-    unsigned base = ((operand & VIDXD_CMD_OPERAND_MASK) >>
-                     VIDXD_CMD_WQ_MASK_GROUP_SHIFT) * 16;
+    unsigned base =
+        ((operand & VIDXD_CMD_OPERAND_MASK) >> VIDXD_CMD_WQ_MASK_GROUP_SHIFT) *
+        16;
     unsigned n;
 
     *out = 0;
@@ -302,14 +305,12 @@ cmd_exec(struct vidxd_dsa *dsa, unsigned code, uint32_t operand)
     unsigned i;
 
     /* Order of checks as the 2021 vidxd (dsa.md §5.3): support, then HALT. */
-    if (code < VIDXD_CMD_ENABLE_DEVICE ||
-        code > VIDXD_CMD_RELEASE_INT_HANDLE ||
+    if (code < VIDXD_CMD_ENABLE_DEVICE || code > VIDXD_CMD_RELEASE_INT_HANDLE ||
         (!dsa->cfg.cmd_cap && code >= VIDXD_CMD_REQUEST_INT_HANDLE) ||
         (dsa->cfg.cmd_cap && (dsa->cmdcap & (1u << code)) == 0)) {
         return cmdsts(VIDXD_CMDSTS_INVAL_CMD, 0);
     }
-    if (dsa_state(dsa) == VIDXD_GENSTS_HALT &&
-        code != VIDXD_CMD_RESET_DEVICE) {
+    if (dsa_state(dsa) == VIDXD_GENSTS_HALT && code != VIDXD_CMD_RESET_DEVICE) {
         return cmdsts(VIDXD_CMDSTS_HW_ERR, 0);
     }
     switch (code) {
@@ -322,8 +323,7 @@ cmd_exec(struct vidxd_dsa *dsa, unsigned code, uint32_t operand)
         for (i = 0; i < dsa->cfg.num_wqs; i++) {
             disable_wq(&dsa->wqs[i], true);
         }
-        __atomic_store_n(&dsa->gensts, VIDXD_GENSTS_DISABLED,
-                         __ATOMIC_RELEASE);
+        __atomic_store_n(&dsa->gensts, VIDXD_GENSTS_DISABLED, __ATOMIC_RELEASE);
         return cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
     case VIDXD_CMD_DRAIN_ALL:
     case VIDXD_CMD_ABORT_ALL:
@@ -370,15 +370,15 @@ dsa_cmd_issue(struct vidxd_dsa *dsa, uint32_t cmd)
 
     /* A CMD write while the previous command is active is a software
      * error, 0x52 (dsa.md §1.6, §5.2); the new command is not run. */
-    old = __atomic_fetch_or(&dsa->cmdsts, VIDXD_CMDSTS_ACTIVE,
-                            __ATOMIC_ACQ_REL);
+    old =
+        __atomic_fetch_or(&dsa->cmdsts, VIDXD_CMDSTS_ACTIVE, __ATOMIC_ACQ_REL);
     if ((old & VIDXD_CMDSTS_ACTIVE) != 0) {
         VIDXD_LOG_RATELIMIT(LOG_WARNING, DSA_LOG,
                             "CMD 0x%08x written while a command is active",
                             cmd);
-        dsa_report_swerr(dsa, (uint64_t)VIDXD_SWERR_CMD_REG
-                                  << VIDXD_SWERR_ERROR_SHIFT,
-                         0, 0);
+        dsa_report_swerr(
+            dsa, (uint64_t)VIDXD_SWERR_CMD_REG << VIDXD_SWERR_ERROR_SHIFT, 0,
+            0);
         return old;
     }
     pthread_mutex_lock(&dsa->lock);
@@ -401,10 +401,8 @@ vidxd_dsa_command(struct vidxd_dsa *dsa, uint32_t cmd, uint32_t *sts)
 {
     uint32_t v;
 
-    pthread_mutex_lock(&dsa->lock);
-    dsa->cmd = cmd & (VIDXD_CMD_OPERAND_MASK | VIDXD_CMD_CODE_MASK |
-                      VIDXD_CMD_INT_REQ);
-    pthread_mutex_unlock(&dsa->lock);
+    DSA_STORE(&dsa->cmd, cmd & (VIDXD_CMD_OPERAND_MASK | VIDXD_CMD_CODE_MASK |
+                                VIDXD_CMD_INT_REQ));
     dsa_cmd_issue(dsa, cmd);
     v = __atomic_load_n(&dsa->cmdsts, __ATOMIC_ACQUIRE);
     if (sts != NULL) {

@@ -39,10 +39,9 @@ vidxd_dsa_config_default(struct vidxd_dsa_config *cfg)
     cfg->max_batch_shift = 10;
     cfg->max_ims_mult = 8;
     cfg->total_rdbufs = 96;
-    cfg->gencap_features = VIDXD_GENCAP_BLOCK_ON_FAULT |
-                           VIDXD_GENCAP_OVERLAP_COPY |
-                           VIDXD_GENCAP_CACHE_CTRL_MEM |
-                           VIDXD_GENCAP_DEST_READBACK;
+    cfg->gencap_features =
+        VIDXD_GENCAP_BLOCK_ON_FAULT | VIDXD_GENCAP_OVERLAP_COPY |
+        VIDXD_GENCAP_CACHE_CTRL_MEM | VIDXD_GENCAP_DEST_READBACK;
     cfg->gencap_hi = 0x40;
     cfg->cmd_cap = false;
     cfg->opcap[0] = VIDXD_OPCAP0_DSA1;
@@ -184,8 +183,8 @@ config_ok(const struct vidxd_dsa_config *c)
     r[5] = (struct region){c->msix_table_offset,
                            (uint64_t)nmsix * VIDXD_MSIX_ENTRY_SIZE};
     r[6] = (struct region){c->msix_pba_offset, ((nmsix + 63) / 64) * 8ull};
-    r[7] = (struct region){c->ims_offset,
-                           (uint64_t)nims * VIDXD_IMS_ENTRY_SIZE};
+    r[7] =
+        (struct region){c->ims_offset, (uint64_t)nims * VIDXD_IMS_ENTRY_SIZE};
     if (!regions_ok(r, 8, c->bar0_size)) {
         return false;
     }
@@ -197,16 +196,13 @@ compute_caps(struct vidxd_dsa *dsa)
 {
     const struct vidxd_dsa_config *c = &dsa->cfg;
 
-    dsa->gencap = c->gencap_features |
-                  (c->cmd_cap ? VIDXD_GENCAP_CMD_CAP : 0) |
-                  ((uint64_t)c->max_xfer_shift
-                   << VIDXD_GENCAP_MAX_XFER_SHIFT_SHIFT) |
-                  ((uint64_t)c->max_batch_shift
-                   << VIDXD_GENCAP_MAX_BATCH_SHIFT_SHIFT) |
-                  ((uint64_t)c->max_ims_mult
-                   << VIDXD_GENCAP_MAX_IMS_MULT_SHIFT) |
-                  (c->configurable ? VIDXD_GENCAP_CONFIG_EN : 0) |
-                  ((uint64_t)c->gencap_hi << VIDXD_GENCAP_HI_SHIFT);
+    dsa->gencap =
+        c->gencap_features | (c->cmd_cap ? VIDXD_GENCAP_CMD_CAP : 0) |
+        ((uint64_t)c->max_xfer_shift << VIDXD_GENCAP_MAX_XFER_SHIFT_SHIFT) |
+        ((uint64_t)c->max_batch_shift << VIDXD_GENCAP_MAX_BATCH_SHIFT_SHIFT) |
+        ((uint64_t)c->max_ims_mult << VIDXD_GENCAP_MAX_IMS_MULT_SHIFT) |
+        (c->configurable ? VIDXD_GENCAP_CONFIG_EN : 0) |
+        ((uint64_t)c->gencap_hi << VIDXD_GENCAP_HI_SHIFT);
     dsa->wqcap = c->total_wq_size |
                  ((uint64_t)c->num_wqs << VIDXD_WQCAP_NUM_WQS_SHIFT) |
                  ((uint64_t)(c->wqcfg_stride == VIDXD_WQCFG_STRIDE_DSA2)
@@ -214,10 +210,10 @@ compute_caps(struct vidxd_dsa *dsa)
                  (c->shared_mode ? VIDXD_WQCAP_SHARED_MODE : 0) |
                  VIDXD_WQCAP_DEDICATED_MODE | VIDXD_WQCAP_PRIORITY |
                  VIDXD_WQCAP_OCCUPANCY;
-    dsa->grpcap = c->num_groups |
-                  ((uint64_t)c->total_rdbufs
-                   << VIDXD_GRPCAP_TOTAL_RDBUFS_SHIFT) |
-                  VIDXD_GRPCAP_RDBUF_CTRL | VIDXD_GRPCAP_RDBUF_LIMIT;
+    dsa->grpcap =
+        c->num_groups |
+        ((uint64_t)c->total_rdbufs << VIDXD_GRPCAP_TOTAL_RDBUFS_SHIFT) |
+        VIDXD_GRPCAP_RDBUF_CTRL | VIDXD_GRPCAP_RDBUF_LIMIT;
     dsa->engcap = c->num_engines;
     dsa->num_msix = c->num_wqs + 1;
     dsa->num_ims = c->max_ims_mult * 256;
@@ -250,21 +246,24 @@ void
 dsa_wq_reset_config(struct dsa_wq *wq)
 {
     const struct vidxd_dsa_config *c = &wq->dsa->cfg;
+    uint32_t v[DSA_WQCFG_MAX_DWORDS] = {0};
+    unsigned d;
 
-    memset(wq->cfg, 0, sizeof(wq->cfg));
-    wq->state_enabled = false;
     if (!c->configurable) {
         const struct vidxd_dsa_wq_preset *p = &c->ro_wqs[wq->id];
 
-        wq->cfg[VIDXD_WQCFG_SIZE_IDX] = p->size;
-        wq->cfg[VIDXD_WQCFG_MODE_IDX] =
+        v[VIDXD_WQCFG_SIZE_IDX] = p->size;
+        v[VIDXD_WQCFG_MODE_IDX] =
             VIDXD_WQCFG_MODE_DEDICATED | (p->bof ? VIDXD_WQCFG_BOF : 0) |
             ((uint32_t)p->priority << VIDXD_WQCFG_PRIORITY_SHIFT);
-        wq->cfg[VIDXD_WQCFG_SHIFTS_IDX] =
+        v[VIDXD_WQCFG_SHIFTS_IDX] =
             p->max_xfer_shift |
-            ((uint32_t)p->max_batch_shift
-             << VIDXD_WQCFG_MAX_BATCH_SHIFT_SHIFT);
+            ((uint32_t)p->max_batch_shift << VIDXD_WQCFG_MAX_BATCH_SHIFT_SHIFT);
     }
+    for (d = 0; d < DSA_WQCFG_MAX_DWORDS; d++) {
+        DSA_STORE(&wq->cfg[d], v[d]);
+    }
+    DSA_STORE(&wq->state_enabled, false);
 }
 
 /* Power-on configuration state (GENSTS, GENCFG, GRPCFG, WQCFG).  Caller
@@ -273,34 +272,40 @@ void
 dsa_reset_config(struct vidxd_dsa *dsa)
 {
     const struct vidxd_dsa_config *c = &dsa->cfg;
-    unsigned i;
+    uint64_t wqs[VIDXD_DSA_MAX_GROUPS] = {0}, engs[VIDXD_DSA_MAX_GROUPS] = {0};
+    uint64_t flags = 0;
+    unsigned i, q;
 
     __atomic_store_n(&dsa->gensts, VIDXD_GENSTS_DISABLED, __ATOMIC_RELEASE);
-    dsa->gencfg = 0;
-    memset(dsa->grpcfg, 0, sizeof(*dsa->grpcfg) * c->num_groups);
+    DSA_STORE(&dsa->gencfg, 0);
     for (i = 0; i < c->num_wqs; i++) {
         dsa_wq_reset_config(&dsa->wqs[i]);
     }
-    if (c->configurable) {
-        return;
-    }
-    for (i = 0; i < c->num_wqs; i++) {
-        uint8_t g = c->ro_wqs[i].group;
-        if (c->ro_wqs[i].size != 0 && g != VIDXD_DSA_NO_GROUP) {
-            dsa->grpcfg[g][0] |= 1ull << i;
+    if (!c->configurable) {
+        for (i = 0; i < c->num_wqs; i++) {
+            uint8_t g = c->ro_wqs[i].group;
+            if (c->ro_wqs[i].size != 0 && g != VIDXD_DSA_NO_GROUP) {
+                wqs[g] |= 1ull << i;
+            }
         }
-    }
-    for (i = 0; i < c->num_engines; i++) {
-        uint8_t g = c->ro_engine_group[i];
-        if (g != VIDXD_DSA_NO_GROUP) {
-            dsa->grpcfg[g][4] |= 1ull << i;
+        for (i = 0; i < c->num_engines; i++) {
+            uint8_t g = c->ro_engine_group[i];
+            if (g != VIDXD_DSA_NO_GROUP) {
+                engs[g] |= 1ull << i;
+            }
         }
-    }
-    /* Flags as in the SPR dump of dsa.md §2.7: tc_b 1, all read buffers. */
-    for (i = 0; i < c->num_groups; i++) {
-        dsa->grpcfg[i][5] =
+        /* Flags as in the SPR dump of dsa.md §2.7: tc_b 1, all buffers. */
+        flags =
             (1ull << VIDXD_GRPFLG_TC_B_SHIFT) |
             ((uint64_t)c->total_rdbufs << VIDXD_GRPFLG_RDBUFS_ALLOWED_SHIFT);
+    }
+    for (i = 0; i < c->num_groups; i++) {
+        for (q = 0; q < 8; q++) {
+            DSA_STORE(&dsa->grpcfg[i][q], 0);
+        }
+        DSA_STORE(&dsa->grpcfg[i][0], wqs[i]);
+        DSA_STORE(&dsa->grpcfg[i][4], engs[i]);
+        DSA_STORE(&dsa->grpcfg[i][5], flags);
     }
 }
 
@@ -365,7 +370,7 @@ dsa_halt(struct vidxd_dsa *dsa, unsigned reset_type, uint8_t code)
                      __ATOMIC_RELEASE);
     for (i = 0; i < dsa->cfg.num_wqs; i++) {
         dsa_wq_disable(&dsa->wqs[i]);
-        dsa->wqs[i].state_enabled = false;
+        DSA_STORE(&dsa->wqs[i].state_enabled, false);
     }
     bits = swerr_record(dsa, (uint64_t)code << VIDXD_SWERR_ERROR_SHIFT, 0, 0);
     genctrl = __atomic_load_n(&dsa->genctrl, __ATOMIC_ACQUIRE);
@@ -663,7 +668,7 @@ vidxd_dsa_reset(struct vidxd_dsa *dsa)
     __atomic_store_n(&dsa->genctrl, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&dsa->cmdsts, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&dsa->bme, false, __ATOMIC_RELEASE);
-    dsa->cmd = 0;
+    DSA_STORE(&dsa->cmd, 0);
     for (i = 0; i < dsa->num_msix; i++) {
         __atomic_store_n(&dsa->msixperm[i], 0, __ATOMIC_RELEASE);
     }

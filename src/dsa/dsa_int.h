@@ -6,8 +6,8 @@
  * (BAR2).
  *
  * Locks, in acquisition order:
- *   dsa->lock      recursive; registers, config tables, device and WQ
- *                  state changes, commands (held across drains);
+ *   dsa->lock      recursive; commands (held across drains) and writes
+ *                  of GENCFG/GRPCFG/WQCFG; register reads take no lock;
  *   wq->portal_lock trapped assembly and mapped polling of one WQ;
  *   wq->lock       the ring, the enabled flag and the run snapshot;
  *   dsa->as_lock   rwlock; read side held while a descriptor executes;
@@ -66,17 +66,17 @@ struct dsa_wq {
 
     pthread_mutex_t lock;
     pthread_cond_t cond; /* done advanced or busy cleared */
-    bool enabled; /* accepting descriptors */
-    bool busy; /* an executor owns the WQ */
-    bool exec_pending; /* the executor has an entry in flight */
-    pthread_t owner; /* the executor, valid while busy */
+    bool enabled;        /* accepting descriptors */
+    bool busy;           /* an executor owns the WQ */
+    bool exec_pending;   /* the executor has an entry in flight */
+    pthread_t owner;     /* the executor, valid while busy */
     unsigned waiters;
     struct dsa_wq_run run;
     struct dsa_entry *ring;
     uint32_t cap;
     uint32_t head;
     uint32_t count;
-    uint64_t seq_in; /* entries ever queued */
+    uint64_t seq_in;   /* entries ever queued */
     uint64_t seq_done; /* entries executed or discarded */
 
     /* The entry being executed; only the executor touches it. */
@@ -115,10 +115,10 @@ struct vidxd_dsa {
     uint32_t gensts; /* __atomic reads outside lock */
     uint32_t cmd;
     uint64_t (*grpcfg)[8]; /* num_groups x 8 qwords */
-    uint32_t genctrl; /* __atomic */
-    uint32_t cmdsts; /* __atomic */
-    uint32_t *msixperm; /* num_msix, __atomic */
-    bool bme; /* __atomic */
+    uint32_t genctrl;      /* __atomic */
+    uint32_t cmdsts;       /* __atomic */
+    uint32_t *msixperm;    /* num_msix, __atomic */
+    bool bme;              /* __atomic */
 
     pthread_mutex_t err_lock;
     uint32_t intcause;
@@ -128,7 +128,7 @@ struct vidxd_dsa {
 
     pthread_rwlock_t as_lock;
     struct vidxd_as *def_as;
-    struct vidxd_as *empty_as; /* stands in for a missing space */
+    struct vidxd_as *empty_as;   /* stands in for a missing space */
     struct dsa_pasid_as *pasids; /* sorted by pasid */
     size_t npasids;
     size_t cap_pasids;
@@ -142,10 +142,10 @@ struct vidxd_dsa {
     pthread_cond_t work_cond;
     pthread_t *threads;
     unsigned nthreads;
-    bool stopping; /* __atomic */
-    unsigned sleepers; /* __atomic */
+    bool stopping;       /* __atomic */
+    unsigned sleepers;   /* __atomic */
     unsigned worker_seq; /* __atomic: worker index allocation */
-    uint64_t pending; /* __atomic: entries in all rings */
+    uint64_t pending;    /* __atomic: entries in all rings */
 };
 
 /* dsa.c */
@@ -176,8 +176,8 @@ void dsa_wq_drain(struct dsa_wq *wq);
 void dsa_wq_abort(struct dsa_wq *wq, bool pasid_only, uint32_t pasid);
 /* dsa_wq_push() modes. */
 #define DSA_PUSH_EXECUTE 0x1u /* run the WQ in this thread afterwards */
-#define DSA_PUSH_REPORT 0x2u /* SWERR for a WQ that is not enabled */
-#define DSA_PUSH_TRY 0x4u /* full: return without counting a drop */
+#define DSA_PUSH_REPORT 0x2u  /* SWERR for a WQ that is not enabled */
+#define DSA_PUSH_TRY 0x4u     /* full: return without counting a drop */
 int dsa_wq_push(struct dsa_wq *wq, const struct vidxd_desc *desc,
                 unsigned flags, unsigned mode);
 void dsa_wq_report_not_enabled(struct dsa_wq *wq,
@@ -193,6 +193,13 @@ int dsa_portal_init(struct vidxd_dsa *dsa);
 void dsa_portal_fini(struct vidxd_dsa *dsa);
 void dsa_portal_clear(struct vidxd_dsa *dsa, struct dsa_wq *wq);
 unsigned dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq);
+
+/* Register state (GENCFG, GRPCFG, WQCFG, wq_state, the CMD latch) is
+ * written under dsa->lock with DSA_STORE and read lock-free with DSA_LOAD,
+ * so that a register read never waits for a command (which may be waiting
+ * for the very thread that reads, inside a host op). */
+#define DSA_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define DSA_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 
 static inline uint64_t
 dsa_stat_add(uint64_t *p, uint64_t v)

@@ -24,7 +24,8 @@
 #define GENCTRL_RW (VIDXD_GENCTRL_SOFTERR_INT_EN | VIDXD_GENCTRL_HALT_INT_EN)
 #define GENCFG_RW (VIDXD_GENCFG_RDBUF_LIMIT_MASK | VIDXD_GENCFG_USER_INT_EN)
 /* CMD: operand, command and int_req; bits 30:25 are reserved. */
-#define CMD_RW (VIDXD_CMD_OPERAND_MASK | VIDXD_CMD_CODE_MASK | VIDXD_CMD_INT_REQ)
+#define CMD_RW                                                                 \
+    (VIDXD_CMD_OPERAND_MASK | VIDXD_CMD_CODE_MASK | VIDXD_CMD_INT_REQ)
 #define CMD_BYTE3 (0xffull << 24)
 #define MSIXPERM_RW                                                            \
     (VIDXD_MSIXPERM_IGNORE | VIDXD_MSIXPERM_PASID_EN |                         \
@@ -58,8 +59,8 @@ merge(uint64_t old, uint64_t val, uint64_t wmask, uint64_t writable)
  * one.  The tables are multiples of 8 bytes long and 8-byte aligned, so a
  * naturally aligned access never straddles a boundary. */
 static int
-table_access(struct vidxd_dsa *dsa, uint64_t off, unsigned size,
-             uint64_t *rval, uint64_t wval, bool write)
+table_access(struct vidxd_dsa *dsa, uint64_t off, unsigned size, uint64_t *rval,
+             uint64_t wval, bool write)
 {
     const struct vidxd_dsa_config *c = &dsa->cfg;
     unsigned table;
@@ -105,12 +106,12 @@ wqcfg_dword(struct vidxd_dsa *dsa, struct dsa_wq *wq, unsigned d)
         if (dsa->cfg.configurable) {
             v |= VIDXD_WQCFG_MODE_SUPPORT;
         }
-        if (wq->state_enabled) {
+        if (DSA_LOAD(&wq->state_enabled)) {
             v |= VIDXD_WQ_STATE_ENABLED << VIDXD_WQCFG_STATE_SHIFT;
         }
         return v;
     }
-    return wq->cfg[d];
+    return DSA_LOAD(&wq->cfg[d]);
 }
 
 static uint32_t
@@ -149,8 +150,8 @@ grpcfg_writable(const struct vidxd_dsa *dsa, unsigned q)
     }
 }
 
-/* Value of the qword at @off (8-aligned, not a host table).  Caller holds
- * dsa->lock. */
+/* Value of the qword at @off (8-aligned, not a host table).  Lock-free:
+ * each field is read atomically (DSA_LOAD). */
 static uint64_t
 qword_read(struct vidxd_dsa *dsa, uint64_t off)
 {
@@ -178,7 +179,7 @@ qword_read(struct vidxd_dsa *dsa, uint64_t off)
         case VIDXD_REG_OFFSETS + 8:
             return dsa->offsets[(off - VIDXD_REG_OFFSETS) / 8];
         case VIDXD_REG_GENCFG:
-            return dsa->gencfg;
+            return DSA_LOAD(&dsa->gencfg);
         case VIDXD_REG_GENCTRL:
             return __atomic_load_n(&dsa->genctrl, __ATOMIC_ACQUIRE);
         case VIDXD_REG_GENSTS:
@@ -189,7 +190,7 @@ qword_read(struct vidxd_dsa *dsa, uint64_t off)
             pthread_mutex_unlock(&dsa->err_lock);
             return v;
         case VIDXD_REG_CMD:
-            return dsa->cmd;
+            return DSA_LOAD(&dsa->cmd);
         case VIDXD_REG_CMDSTS:
             return __atomic_load_n(&dsa->cmdsts, __ATOMIC_ACQUIRE);
         case VIDXD_REG_CMDCAP:
@@ -208,16 +209,15 @@ qword_read(struct vidxd_dsa *dsa, uint64_t off)
     }
     if (in_range(off, c->msix_perm_offset,
                  (uint64_t)dsa->num_msix * VIDXD_MSIX_PERM_STRIDE)) {
-        return __atomic_load_n(
-            &dsa->msixperm[(off - c->msix_perm_offset) /
-                           VIDXD_MSIX_PERM_STRIDE],
-            __ATOMIC_ACQUIRE);
+        return __atomic_load_n(&dsa->msixperm[(off - c->msix_perm_offset) /
+                                              VIDXD_MSIX_PERM_STRIDE],
+                               __ATOMIC_ACQUIRE);
     }
     if (in_range(off, c->grpcfg_offset,
                  (uint64_t)c->num_groups * VIDXD_GRPCFG_SIZE)) {
         uint64_t rel = off - c->grpcfg_offset;
-        return dsa->grpcfg[rel / VIDXD_GRPCFG_SIZE][(rel % VIDXD_GRPCFG_SIZE) /
-                                                    8];
+        return DSA_LOAD(&dsa->grpcfg[rel / VIDXD_GRPCFG_SIZE]
+                                    [(rel % VIDXD_GRPCFG_SIZE) / 8]);
     }
     if (in_range(off, c->wqcfg_offset,
                  (uint64_t)c->num_wqs * c->wqcfg_stride)) {
@@ -225,8 +225,8 @@ qword_read(struct vidxd_dsa *dsa, uint64_t off)
         struct dsa_wq *wq = &dsa->wqs[rel / c->wqcfg_stride];
         unsigned d = (unsigned)(rel % c->wqcfg_stride) / 4;
 
-        return wqcfg_dword(dsa, wq, d) |
-               (uint64_t)wqcfg_dword(dsa, wq, d + 1) << 32;
+        return wqcfg_dword(dsa, wq, d) | (uint64_t)wqcfg_dword(dsa, wq, d + 1)
+                                             << 32;
     }
     /* PERFMON: PERFCAP reads 0 counters, so the block is all zero and
      * read-only (Linux then skips perfmon, dsa.md §1.5). */
@@ -234,27 +234,27 @@ qword_read(struct vidxd_dsa *dsa, uint64_t off)
 }
 
 static void
-write_grpcfg(struct vidxd_dsa *dsa, uint64_t rel, uint64_t val,
-             uint64_t wmask)
+write_grpcfg(struct vidxd_dsa *dsa, uint64_t rel, uint64_t val, uint64_t wmask)
 {
     unsigned g = (unsigned)(rel / VIDXD_GRPCFG_SIZE);
     unsigned q = (unsigned)(rel % VIDXD_GRPCFG_SIZE) / 8;
     uint64_t *p = &dsa->grpcfg[g][q];
-    uint64_t nv = merge(*p, val, wmask, grpcfg_writable(dsa, q));
+    uint64_t nv;
 
+    pthread_mutex_lock(&dsa->lock);
+    nv = merge(*p, val, wmask, grpcfg_writable(dsa, q));
     if (nv == *p) {
         /* Linux rewrites GRPCFG with the same values while the device is
          * enabled (dsa.md §2.2): accept silently. */
-        return;
+    } else if (!dsa->cfg.configurable ||
+               dsa_state(dsa) != VIDXD_GENSTS_DISABLED) {
+        VIDXD_LOG_RATELIMIT(
+            LOG_WARNING, DSA_LOG, "GRPCFG[%u] qword %u write ignored: %s", g, q,
+            dsa->cfg.configurable ? "device not disabled" : "read-only config");
+    } else {
+        DSA_STORE(p, nv);
     }
-    if (!dsa->cfg.configurable || dsa_state(dsa) != VIDXD_GENSTS_DISABLED) {
-        VIDXD_LOG_RATELIMIT(LOG_WARNING, DSA_LOG,
-                            "GRPCFG[%u] qword %u write ignored: %s", g, q,
-                            dsa->cfg.configurable ? "device not disabled"
-                                                  : "read-only config");
-        return;
-    }
-    *p = nv;
+    pthread_mutex_unlock(&dsa->lock);
 }
 
 static void
@@ -265,6 +265,7 @@ write_wqcfg(struct vidxd_dsa *dsa, uint64_t rel, uint64_t val, uint64_t wmask)
     unsigned d0 = (unsigned)(rel % c->wqcfg_stride) / 4;
     unsigned i;
 
+    pthread_mutex_lock(&dsa->lock);
     for (i = 0; i < 2; i++) {
         unsigned d = d0 + i;
         uint32_t m = (uint32_t)(wmask >> (32 * i));
@@ -281,53 +282,70 @@ write_wqcfg(struct vidxd_dsa *dsa, uint64_t rel, uint64_t val, uint64_t wmask)
         /* A WQCFG is writable only while its WQ is disabled, and only in a
          * configurable device (dsa.md §1.5, §2.5). */
         if (!c->configurable || wq->state_enabled) {
-            VIDXD_LOG_RATELIMIT(LOG_WARNING, DSA_LOG,
-                                "WQCFG[%u] dword %u write ignored: %s",
-                                wq->id, d,
-                                c->configurable ? "WQ enabled"
-                                                : "read-only config");
+            VIDXD_LOG_RATELIMIT(
+                LOG_WARNING, DSA_LOG, "WQCFG[%u] dword %u write ignored: %s",
+                wq->id, d, c->configurable ? "WQ enabled" : "read-only config");
             continue;
         }
-        wq->cfg[d] = nv;
+        DSA_STORE(&wq->cfg[d], nv);
     }
+    pthread_mutex_unlock(&dsa->lock);
+}
+
+static void
+write_gencfg(struct vidxd_dsa *dsa, uint64_t val, uint64_t wmask)
+{
+    uint32_t nv;
+
+    pthread_mutex_lock(&dsa->lock);
+    nv = (uint32_t)merge(dsa->gencfg, val, wmask, GENCFG_RW);
+    /* Writable only while the device is disabled (dsa.md §1.2). */
+    if (dsa_state(dsa) == VIDXD_GENSTS_DISABLED) {
+        DSA_STORE(&dsa->gencfg, nv);
+    } else if (nv != dsa->gencfg) {
+        VIDXD_LOG_RATELIMIT(LOG_WARNING, DSA_LOG,
+                            "GENCFG write ignored: device not disabled");
+    }
+    pthread_mutex_unlock(&dsa->lock);
 }
 
 /* Apply a write to the qword at @off with the written bits in @wmask.
- * Caller holds dsa->lock.  Returns true if CMD byte 3 was written (the
- * command must then be issued, without dsa->lock held). */
+ * Only GENCFG/GRPCFG/WQCFG writes take dsa->lock.  Returns true if CMD
+ * byte 3 was written: the command in *@cmd must then be issued. */
 static bool
-qword_write(struct vidxd_dsa *dsa, uint64_t off, uint64_t val, uint64_t wmask)
+qword_write(struct vidxd_dsa *dsa, uint64_t off, uint64_t val, uint64_t wmask,
+            uint32_t *cmd)
 {
     const struct vidxd_dsa_config *c = &dsa->cfg;
 
     if (off < 0x100) {
         switch (off) {
         case VIDXD_REG_GENCFG:
-            /* Writable only while the device is disabled (dsa.md §1.2). */
-            if (dsa_state(dsa) != VIDXD_GENSTS_DISABLED) {
-                if (merge(dsa->gencfg, val, wmask, GENCFG_RW) != dsa->gencfg) {
-                    VIDXD_LOG_RATELIMIT(LOG_WARNING, DSA_LOG,
-                                        "GENCFG write ignored: device not "
-                                        "disabled");
-                }
-                return false;
-            }
-            dsa->gencfg = (uint32_t)merge(dsa->gencfg, val, wmask, GENCFG_RW);
+            write_gencfg(dsa, val, wmask);
             return false;
         case VIDXD_REG_GENCTRL:
-            __atomic_store_n(&dsa->genctrl,
-                             (uint32_t)merge(dsa->genctrl, val, wmask,
-                                             GENCTRL_RW),
-                             __ATOMIC_RELEASE);
+            __atomic_store_n(
+                &dsa->genctrl,
+                (uint32_t)merge(dsa->genctrl, val, wmask, GENCTRL_RW),
+                __ATOMIC_RELEASE);
             return false;
         case VIDXD_REG_INTCAUSE:
             pthread_mutex_lock(&dsa->err_lock);
             dsa->intcause &= ~(uint32_t)(val & wmask & INTCAUSE_W1C);
             pthread_mutex_unlock(&dsa->err_lock);
             return false;
-        case VIDXD_REG_CMD:
-            dsa->cmd = (uint32_t)merge(dsa->cmd, val, wmask, CMD_RW);
+        case VIDXD_REG_CMD: {
+            /* The latch merges bytes without a lock, so that a CMD write
+             * during a command reaches the 0x52 check instead of waiting. */
+            uint32_t old = DSA_LOAD(&dsa->cmd), nv;
+            do {
+                nv = (uint32_t)merge(old, val, wmask, CMD_RW);
+            } while (!__atomic_compare_exchange_n(&dsa->cmd, &old, nv, false,
+                                                  __ATOMIC_RELAXED,
+                                                  __ATOMIC_RELAXED));
+            *cmd = nv;
             return (wmask & CMD_BYTE3) != 0;
+        }
         case VIDXD_REG_SWERR:
             /* The driver acknowledges with VALID|OVERFLOW (W1C, §1.6). */
             pthread_mutex_lock(&dsa->err_lock);
@@ -366,8 +384,7 @@ size_mask(unsigned size)
 }
 
 int
-dsa_regs_read(struct vidxd_dsa *dsa, uint64_t off, unsigned size,
-              uint64_t *val)
+dsa_regs_read(struct vidxd_dsa *dsa, uint64_t off, unsigned size, uint64_t *val)
 {
     unsigned shift = (unsigned)(off & 7) * 8;
     uint64_t q;
@@ -377,20 +394,17 @@ dsa_regs_read(struct vidxd_dsa *dsa, uint64_t off, unsigned size,
     if (rc <= 0) {
         return rc;
     }
-    pthread_mutex_lock(&dsa->lock);
     q = qword_read(dsa, off & ~7ull);
-    pthread_mutex_unlock(&dsa->lock);
     *val = (q >> shift) & size_mask(size);
     return 0;
 }
 
 int
-dsa_regs_write(struct vidxd_dsa *dsa, uint64_t off, unsigned size,
-               uint64_t val)
+dsa_regs_write(struct vidxd_dsa *dsa, uint64_t off, unsigned size, uint64_t val)
 {
     unsigned shift = (unsigned)(off & 7) * 8;
     uint64_t wmask = size_mask(size) << shift;
-    uint32_t cmd;
+    uint32_t cmd = 0;
     bool issue;
     int rc;
 
@@ -398,11 +412,8 @@ dsa_regs_write(struct vidxd_dsa *dsa, uint64_t off, unsigned size,
     if (rc <= 0) {
         return rc;
     }
-    pthread_mutex_lock(&dsa->lock);
     issue = qword_write(dsa, off & ~7ull, (val & size_mask(size)) << shift,
-                        wmask);
-    cmd = dsa->cmd;
-    pthread_mutex_unlock(&dsa->lock);
+                        wmask, &cmd);
     if (issue) {
         dsa_cmd_issue(dsa, cmd);
     }

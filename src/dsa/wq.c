@@ -18,10 +18,10 @@
 #include "dsa/dsa_int.h"
 #include "vidxd/log.h"
 
-#define RUN_BUDGET 64u /* descriptors per WQ per worker pass */
+#define RUN_BUDGET 64u   /* descriptors per WQ per worker pass */
 #define SPIN_PASSES 256u /* idle passes before sleeping */
 #define SLEEP_MIN_NS 10000ull
-#define SLEEP_MAX_MAPPED_NS 1000000ull /* mapped portals cannot kick */
+#define SLEEP_MAX_MAPPED_NS 1000000ull    /* mapped portals cannot kick */
 #define SLEEP_MAX_TRAPPED_NS 100000000ull /* kicks wake us earlier */
 
 static void
@@ -285,8 +285,7 @@ eng_error(void *opaque, const struct vidxd_engine_error *err)
           << VIDXD_SWERR_ERROR_SHIFT) |
          ((uint64_t)wq->id << VIDXD_SWERR_WQ_IDX_SHIFT) |
          ((uint64_t)err->opcode << VIDXD_SWERR_OPERATION_SHIFT) |
-         ((uint64_t)(pasid & VIDXD_DESC_PASID_MASK)
-          << VIDXD_SWERR_PASID_SHIFT);
+         ((uint64_t)(pasid & VIDXD_DESC_PASID_MASK) << VIDXD_SWERR_PASID_SHIFT);
     VIDXD_LOG_RATELIMIT(LOG_INFO, DSA_LOG,
                         "WQ %u: opcode 0x%x error 0x%x at 0x%llx reported "
                         "in SWERR",
@@ -303,9 +302,75 @@ static const struct vidxd_engine_ops engine_ops = {
     .error = eng_error,
 };
 
+/*
+ * An executor's hold on the address spaces.  Entering a space (and the
+ * read side of dsa->as_lock, which keeps the PASID table and the spaces in
+ * it alive) costs a few atomic operations, more than executing a small
+ * descriptor, so an executor keeps them across a sweep: up to SWEEP_DESCS
+ * descriptors or SWEEP_BYTES bytes of one dsa_wq_run() call.  It leaves
+ * between sweeps, so an unmap (or a PASID table change) waits for at most
+ * the rest of one sweep: vidxd_as locks prefer writers, so the executor's
+ * next enter queues behind a waiting unmap.
+ *
+ * While holding them the executor takes wq->lock between descriptors.
+ * That is safe because nobody takes dsa->as_lock or a space's lock for
+ * writing, or enters a space, while holding wq->lock.
+ */
+#define SWEEP_DESCS RUN_BUDGET
+#define SWEEP_BYTES (1ull << 20)
+
+struct sweep {
+    bool held;            /* dsa->as_lock read side */
+    struct vidxd_as *as;  /* entered, or NULL */
+    uint32_t pasid;       /* the PASID @as was looked up for */
+    unsigned descs;       /* executed in this sweep */
+    uint64_t bytes;
+};
+
+static struct vidxd_as *
+sweep_as(struct vidxd_dsa *dsa, struct sweep *sw, uint32_t pasid)
+{
+    struct vidxd_as *as;
+
+    if (!sw->held) {
+        pthread_rwlock_rdlock(&dsa->as_lock);
+        sw->held = true;
+        sw->descs = 0;
+        sw->bytes = 0;
+    } else if (sw->as != NULL && sw->pasid == pasid) {
+        return sw->as;
+    }
+    as = dsa_as_for(dsa, pasid);
+    if (as != sw->as) {
+        /* Never inside two spaces at once: an unmap pending on the second
+         * could otherwise wait for us while we wait for it. */
+        if (sw->as != NULL) {
+            vidxd_as_leave(sw->as);
+        }
+        vidxd_as_enter(as);
+        sw->as = as;
+    }
+    sw->pasid = pasid;
+    return as;
+}
+
+static void
+sweep_end(struct vidxd_dsa *dsa, struct sweep *sw)
+{
+    if (!sw->held) {
+        return;
+    }
+    if (sw->as != NULL) {
+        vidxd_as_leave(sw->as);
+        sw->as = NULL;
+    }
+    pthread_rwlock_unlock(&dsa->as_lock);
+    sw->held = false;
+}
+
 static void
 execute(struct dsa_wq *wq, const struct dsa_entry *e,
-        const struct dsa_wq_run *run)
+        const struct dsa_wq_run *run, struct sweep *sw)
 {
     struct vidxd_dsa *dsa = wq->dsa;
     struct vidxd_engine_stats st = {0};
@@ -321,17 +386,20 @@ execute(struct dsa_wq *wq, const struct dsa_entry *e,
     };
 
     memcpy(ctx.opcap, dsa->cfg.opcap, sizeof(ctx.opcap));
-    pthread_rwlock_rdlock(&dsa->as_lock);
-    ctx.as = dsa_as_for(dsa, e->pasid);
+    ctx.as = sweep_as(dsa, sw, e->pasid);
     wq->cur = e;
-    vidxd_as_enter(ctx.as);
     vidxd_engine_execute(&ctx, &e->desc);
-    vidxd_as_leave(ctx.as);
     wq->cur = NULL;
-    pthread_rwlock_unlock(&dsa->as_lock);
     dsa_stat_add(&wq->stats.ops, st.ops);
     dsa_stat_add(&wq->stats.bytes, st.bytes);
-    dsa_stat_add(&wq->stats.errors, st.errors);
+    if (st.errors != 0) {
+        dsa_stat_add(&wq->stats.errors, st.errors);
+    }
+    sw->descs++;
+    sw->bytes += st.bytes;
+    if (sw->descs >= SWEEP_DESCS || sw->bytes >= SWEEP_BYTES) {
+        sweep_end(dsa, sw);
+    }
 }
 
 unsigned
@@ -339,6 +407,7 @@ dsa_wq_run(struct dsa_wq *wq, unsigned budget)
 {
     struct dsa_entry e;
     struct dsa_wq_run run;
+    struct sweep sw = {0};
     unsigned n = 0;
 
     pthread_mutex_lock(&wq->lock);
@@ -356,7 +425,7 @@ dsa_wq_run(struct dsa_wq *wq, unsigned budget)
         run = wq->run;
         __atomic_sub_fetch(&wq->dsa->pending, 1, __ATOMIC_SEQ_CST);
         pthread_mutex_unlock(&wq->lock);
-        execute(wq, &e, &run);
+        execute(wq, &e, &run, &sw);
         pthread_mutex_lock(&wq->lock);
         wq->exec_pending = false;
         wq->seq_done++;
@@ -366,6 +435,7 @@ dsa_wq_run(struct dsa_wq *wq, unsigned budget)
     wq->busy = false;
     wake_waiters(wq);
     pthread_mutex_unlock(&wq->lock);
+    sweep_end(wq->dsa, &sw);
     return n;
 }
 

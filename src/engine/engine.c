@@ -12,6 +12,7 @@
  * error goes to ops->error), opcode, flags, interrupt handle, reserved
  * fields, then the operation's own field checks, then execution.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "engine/engine_int.h"
@@ -30,7 +31,16 @@ struct engine_opinfo {
     } os; /* bits of op_specific[] (0x28..0x3f) in use */
     engine_op_fn *fn;
     uint8_t use;
+    /* Derived from use at compile time, for a branch-free fast path: */
+    uint32_t flags; /* flags allowed whatever GENCAP says */
+    uint64_t rsv[3]; /* must-be-zero bits of src, dst, xfer_size qwords */
 };
+
+/* Flags every operation accepts (§3.1 flag list). */
+#define FLAGS_COMMON                                                           \
+    (VIDXD_FLAG_FENCE | VIDXD_FLAG_CRAV | VIDXD_FLAG_RCR | VIDXD_FLAG_RCI |    \
+     VIDXD_FLAG_ADDR1_TCS | VIDXD_FLAG_ADDR2_TCS | VIDXD_FLAG_ADDR3_TCS |      \
+     VIDXD_FLAG_CR_TCS | VIDXD_FLAG_STORD)
 
 static engine_op_fn op_noop;
 static engine_op_fn op_drain;
@@ -48,8 +58,18 @@ static engine_op_fn op_batch;
  * The DSA 1.0 operation set (§3.1 per-operation table).  Opcodes not listed
  * here, or whose OPCAP bit is clear, fail with BAD_OPCODE.
  */
-#define OP0(fn, use) {{.b = {0}}, fn, use}
-#define OP(fn, use, ...) {{.b = {__VA_ARGS__}}, fn, use}
+#define OP_FLAGS(use)                                                          \
+    (FLAGS_COMMON | (((use) & USE_CHECK_RESULT) ? VIDXD_FLAG_CR : 0u) |        \
+     (((use) & USE_CRC_SEED) ? VIDXD_FLAG_CRC_READ_SEED : 0u))
+#define OP_RSV(use)                                                            \
+    {((use) & USE_SRC) ? 0 : ~0ull, ((use) & USE_DST) ? 0 : ~0ull,             \
+     ((use) & USE_SIZE) ? 0 : 0xffffffffull}
+#define OP0(f, u)                                                              \
+    {.os = {.b = {0}}, .fn = (f), .use = (u), .flags = OP_FLAGS(u),           \
+     .rsv = OP_RSV(u)}
+#define OP(f, u, ...)                                                          \
+    {.os = {.b = {__VA_ARGS__}}, .fn = (f), .use = (u),                        \
+     .flags = OP_FLAGS(u), .rsv = OP_RSV(u)}
 #define SDU (USE_SRC | USE_DST | USE_SIZE)
 
 static const struct engine_opinfo engine_ops[VIDXD_OP_CFLUSH + 1] = {
@@ -109,12 +129,6 @@ static const struct engine_opinfo engine_ops[VIDXD_OP_CFLUSH + 1] = {
 };
 /* clang-format on */
 
-/* Flags every operation accepts (§3.1 flag list). */
-#define FLAGS_COMMON                                                           \
-    (VIDXD_FLAG_FENCE | VIDXD_FLAG_CRAV | VIDXD_FLAG_RCR | VIDXD_FLAG_RCI |    \
-     VIDXD_FLAG_ADDR1_TCS | VIDXD_FLAG_ADDR2_TCS | VIDXD_FLAG_ADDR3_TCS |      \
-     VIDXD_FLAG_CR_TCS | VIDXD_FLAG_STORD)
-
 static unsigned engine_run(const struct vidxd_engine_ctx *ctx,
                            const struct vidxd_desc *d, bool in_batch,
                            uint16_t idx);
@@ -126,16 +140,16 @@ status_ok(unsigned st)
 }
 
 /*
- * Flags a descriptor of @op may carry on this device.  BOF, CC and DRDBK
- * exist only if GENCAP advertises them; Check Result only for the
- * predicate operations; bit 16 only for the CRC operations.  CRSTS (5),
- * bit 6, DSTS (15) and bits 17-23 are DSA 2.0 or reserved.
+ * Flags a descriptor of @op may carry on this device beyond the table's
+ * (oi->flags: the common ones, Check Result only for the predicate
+ * operations, bit 16 only for the CRC operations): BOF, CC and DRDBK exist
+ * only if GENCAP advertises them.  CRSTS (5), bit 6, DSTS (15) and bits
+ * 17-23 are DSA 2.0 or reserved.
  */
 static uint32_t
-allowed_flags(const struct vidxd_engine_ctx *ctx,
-              const struct engine_opinfo *oi, unsigned op)
+gencap_flags(const struct vidxd_engine_ctx *ctx, unsigned op)
 {
-    uint32_t ok = FLAGS_COMMON;
+    uint32_t ok = 0;
     uint64_t cc = op == VIDXD_OP_CFLUSH ? VIDXD_GENCAP_CACHE_CTRL_CACHE
                                         : VIDXD_GENCAP_CACHE_CTRL_MEM;
 
@@ -148,33 +162,39 @@ allowed_flags(const struct vidxd_engine_ctx *ctx,
     if ((ctx->gencap & VIDXD_GENCAP_DEST_READBACK) != 0) {
         ok |= VIDXD_FLAG_DRDBK;
     }
-    if ((oi->use & USE_CHECK_RESULT) != 0) {
-        ok |= VIDXD_FLAG_CR;
-    }
-    if ((oi->use & USE_CRC_SEED) != 0) {
-        ok |= VIDXD_FLAG_CRC_READ_SEED;
-    }
     return ok;
+}
+
+/*
+ * Reserved bits of the descriptor as eight little-endian qwords: PASID
+ * bits 30:20 (qword 0), the reserved word at 0x26 (qword 4), src, dst and
+ * xfer_size where the operation does not use them, and op_specific bits
+ * the operation does not define.
+ */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "descriptor decode assumes a little-endian host"
+#endif
+_Static_assert(offsetof(struct vidxd_desc, rsvd) == 0x26, "rsvd");
+#define RSV_Q0 ((uint64_t)VIDXD_DESC_RSVD_PASID_MASK)
+#define RSV_Q4 (0xffffull << 48)
+
+static inline uint64_t
+ld64(const void *p, unsigned off)
+{
+    uint64_t v;
+
+    memcpy(&v, (const uint8_t *)p + off, sizeof(v));
+    return v;
 }
 
 static bool
 reserved_nonzero(const struct vidxd_desc *d, const struct engine_opinfo *oi)
 {
-    uint64_t v0, v1, v2;
-
-    if ((d->pasid_priv & VIDXD_DESC_RSVD_PASID_MASK) != 0 || d->rsvd != 0) {
-        return true;
-    }
-    if (((oi->use & USE_SRC) == 0 && d->src != 0) ||
-        ((oi->use & USE_DST) == 0 && d->dst != 0) ||
-        ((oi->use & USE_SIZE) == 0 && d->xfer_size != 0)) {
-        return true;
-    }
-    memcpy(&v0, d->op_specific, 8);
-    memcpy(&v1, d->op_specific + 8, 8);
-    memcpy(&v2, d->op_specific + 16, 8);
-    return ((v0 & ~oi->os.q[0]) | (v1 & ~oi->os.q[1]) | (v2 & ~oi->os.q[2])) !=
-           0;
+    return ((ld64(d, 0x00) & RSV_Q0) | (ld64(d, 0x10) & oi->rsv[0]) |
+            (ld64(d, 0x18) & oi->rsv[1]) |
+            (ld64(d, 0x20) & (RSV_Q4 | oi->rsv[2])) |
+            (ld64(d, 0x28) & ~oi->os.q[0]) | (ld64(d, 0x30) & ~oi->os.q[1]) |
+            (ld64(d, 0x38) & ~oi->os.q[2])) != 0;
 }
 
 /*
@@ -198,10 +218,13 @@ validate(struct engine_job *j, const struct engine_opinfo **oip)
         return VIDXD_STATUS_BAD_OPCODE;
     }
     oi = &engine_ops[op];
-    bad = j->flags & ~allowed_flags(ctx, oi, op);
+    bad = j->flags & ~oi->flags;
     if (bad != 0) {
-        engine_cr32(j, VIDXD_COMP_INVALID_FLAGS, bad);
-        return VIDXD_STATUS_INVALID_FLAGS;
+        bad &= ~gencap_flags(ctx, op);
+        if (bad != 0) {
+            engine_cr32(j, VIDXD_COMP_INVALID_FLAGS, bad);
+            return VIDXD_STATUS_INVALID_FLAGS;
+        }
     }
     if ((j->flags & VIDXD_FLAG_RCI) != 0 && ctx->ops != NULL &&
         ctx->ops->int_handle_valid != NULL &&
@@ -243,12 +266,24 @@ report_error(const struct engine_job *j, unsigned st, uint64_t addr)
  * §3.2: bytes 1..31 first, then the status byte with release ordering, so
  * a consumer polling the status byte sees a complete record.  A record
  * that cannot be written goes to the SWERR path as CRA_XLAT.
+ *
+ * The record is 32-byte aligned, so bytes 1..31 go out as naturally
+ * aligned stores (1, 2, 4 and 8 bytes), each fed by a load that the
+ * stores building j->cr can forward to (no load straddles two of them).
+ * The release store alone orders every earlier write of this thread, the
+ * copies into guest memory included, before the status byte (C11 7.17.3;
+ * on x86 it is a plain store); glibc's non-temporal copy paths end with
+ * SFENCE themselves.
  */
 static void
 write_record(struct engine_job *j, unsigned st)
 {
     uint64_t cra = j->d->completion_addr, n = sizeof(j->cr);
+    uint64_t q0 = ld64(&j->cr, 0), q1 = ld64(&j->cr, 8);
+    uint64_t q2 = ld64(&j->cr, 16), q3 = ld64(&j->cr, 24);
     uint8_t *h = j->crh;
+    uint16_t w = (uint16_t)(q0 >> 16);
+    uint32_t dw = (uint32_t)(q0 >> 32);
 
     if (h == NULL) {
         h = vidxd_as_translate(j->as, cra, sizeof(j->cr), VIDXD_MEM_WRITE, &n);
@@ -257,8 +292,12 @@ write_record(struct engine_job *j, unsigned st)
         report_error(j, VIDXD_STATUS_CRA_XLAT, cra);
         return;
     }
-    memcpy(h + 1, (const uint8_t *)&j->cr + 1, sizeof(j->cr) - 1);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
+    h[1] = (uint8_t)(q0 >> 8);
+    memcpy(h + 2, &w, sizeof(w));
+    memcpy(h + 4, &dw, sizeof(dw));
+    memcpy(h + 8, &q1, sizeof(q1));
+    memcpy(h + 16, &q2, sizeof(q2));
+    memcpy(h + 24, &q3, sizeof(q3));
     __atomic_store_n(h, (uint8_t)st, __ATOMIC_RELEASE);
 }
 

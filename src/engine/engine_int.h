@@ -26,7 +26,9 @@ struct engine_job {
     uint16_t batch_idx;
     uint64_t bytes; /* processed bytes, for statistics */
     uint8_t *crh;   /* record already translated by the operation, or NULL */
-    struct vidxd_comp cr; /* record under construction; status set last */
+    /* Record under construction; status set last.  Aligned so that its
+     * zeroing and the record write see whole, forwardable stores. */
+    _Alignas(32) struct vidxd_comp cr;
 };
 
 typedef unsigned engine_op_fn(struct engine_job *j);

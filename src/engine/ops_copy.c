@@ -104,12 +104,22 @@ memmove_resolve(struct engine_job *j, uint64_t src, uint64_t dst, uint64_t len,
     if (src <= UINT64_MAX - len && dst <= UINT64_MAX - len) {
         lo = engine_min(src, dst);
         hi = src > dst ? src + len : dst + len;
-        if (rec && cra <= UINT64_MAX - sizeof(j->cr)) {
+        rec = rec && cra <= UINT64_MAX - sizeof(j->cr);
+        if (rec) {
             lo = engine_min(lo, cra);
             hi = cra + sizeof(j->cr) > hi ? cra + sizeof(j->cr) : hi;
         }
         p = vidxd_as_translate(j->as, lo, hi - lo,
                                VIDXD_MEM_READ | VIDXD_MEM_WRITE, &c);
+    }
+    if (p != NULL && c == hi - lo) {
+        /* The whole span, record included, lies in one mapping. */
+        *s = p + (src - lo);
+        *t = p + (dst - lo);
+        if (rec) {
+            j->crh = p + (cra - lo);
+        }
+        return true;
     }
     if (p != NULL) {
         if (inside(src, len, lo, c)) {

@@ -5,6 +5,15 @@
  * arithmetic is written so that no guest-supplied value can overflow it:
  * a range is checked as "offset within mapping" and "length left in
  * mapping", never as iova + len.
+ *
+ * Translation is on every descriptor's path, so each thread keeps a small
+ * cache of the mappings it last hit.  A cache belongs to one (space,
+ * generation) pair: every change of a table (map, unmap) takes the write
+ * lock and gives the space a new generation drawn from one process-wide
+ * counter, so a reader inside vidxd_as_enter/leave that finds its
+ * generation unchanged knows the table, hence every cached copy of one of
+ * its mappings, is exactly as it was; and a space created at the address
+ * of a destroyed one can never match a stale cache.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,11 +32,47 @@ struct as_map {
 
 struct vidxd_as {
     pthread_rwlock_t lock;
+    uint64_t gen; /* changes with the table; written under the write lock */
     uint32_t pasid;
     size_t n;
     size_t cap;
     struct as_map *maps;
 };
+
+/*
+ * Per-thread translation cache: copies of the last AS_TC_WAYS mappings
+ * this thread translated through, valid while as/gen match.  Every way
+ * always holds a real mapping of that generation (a reset fills all of
+ * them with the mapping just found), so a hit needs no validity flag.
+ */
+#define AS_TC_WAYS 4
+
+struct as_tway {
+    uint64_t iova;
+    uint64_t span; /* last - iova */
+    uint8_t *host;
+    unsigned prot;
+};
+
+struct as_tcache {
+    const struct vidxd_as *as;
+    uint64_t gen;
+    unsigned next; /* way to replace on a miss */
+    struct as_tway way[AS_TC_WAYS];
+};
+
+static __thread struct as_tcache as_tc;
+
+/* Last generation handed out; 0 is never used, so a zeroed cache is
+ * empty. */
+static uint64_t as_gen_last;
+
+/* Caller holds the write lock (or owns @as exclusively). */
+static void
+new_gen(struct vidxd_as *as)
+{
+    as->gen = __atomic_add_fetch(&as_gen_last, 1, __ATOMIC_RELAXED);
+}
 
 int
 vidxd_as_create(uint32_t pasid, struct vidxd_as **out)
@@ -48,6 +93,7 @@ vidxd_as_create(uint32_t pasid, struct vidxd_as **out)
                                   PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&as->lock, &attr);
     pthread_rwlockattr_destroy(&attr);
+    new_gen(as);
     as->pasid = pasid;
     *out = as;
     return 0;
@@ -119,6 +165,7 @@ vidxd_as_map(struct vidxd_as *as, uint64_t iova, uint64_t len, void *host,
     memmove(&as->maps[i + 1], &as->maps[i], (as->n - i) * sizeof(*as->maps));
     as->maps[i] = (struct as_map){iova, last, host, prot};
     as->n++;
+    new_gen(as);
 out:
     pthread_rwlock_unlock(&as->lock);
     return rc;
@@ -144,6 +191,7 @@ vidxd_as_unmap(struct vidxd_as *as, uint64_t iova, uint64_t len,
         memmove(&as->maps[i], &as->maps[i + 1],
                 (as->n - i - 1) * sizeof(*as->maps));
         as->n--;
+        new_gen(as);
         rc = 0;
     }
     pthread_rwlock_unlock(&as->lock);
@@ -155,6 +203,7 @@ vidxd_as_unmap_all(struct vidxd_as *as)
 {
     pthread_rwlock_wrlock(&as->lock);
     as->n = 0;
+    new_gen(as);
     pthread_rwlock_unlock(&as->lock);
 }
 
@@ -181,29 +230,71 @@ vidxd_as_leave(struct vidxd_as *as)
     pthread_rwlock_unlock(&as->lock);
 }
 
+/*
+ * The mapping holding @iova, looked up in the table, as a cache way of the
+ * calling thread; NULL if none.
+ */
+__attribute__((noinline)) static const struct as_tway *
+lookup_slow(struct vidxd_as *as, uint64_t iova, struct as_tcache *tc)
+{
+    const struct as_map *m;
+    struct as_tway t;
+    size_t i = lower_bound(as, iova);
+
+    if (i == as->n || as->maps[i].iova > iova) {
+        return NULL;
+    }
+    m = &as->maps[i];
+    t = (struct as_tway){m->iova, m->last - m->iova, m->host, m->prot};
+    if (tc->as != as || tc->gen != as->gen) {
+        for (unsigned w = 0; w < AS_TC_WAYS; w++) {
+            tc->way[w] = t;
+        }
+        tc->as = as;
+        tc->gen = as->gen;
+        tc->next = 1;
+        return &tc->way[0];
+    }
+    i = tc->next;
+    tc->way[i] = t;
+    tc->next = (tc->next + 1) % AS_TC_WAYS;
+    return &tc->way[i];
+}
+
 void *
 vidxd_as_translate(struct vidxd_as *as, uint64_t iova, uint64_t len,
                    unsigned prot, uint64_t *contig)
 {
-    const struct as_map *m;
-    uint64_t left;
-    size_t i;
+    struct as_tcache *tc = &as_tc;
+    const struct as_tway *m;
+    uint64_t off, left;
 
-    i = lower_bound(as, iova);
-    if (i == as->n) {
+    /* as->gen is stable here: changes need the write lock, and the caller
+     * is inside (holds the read lock). */
+    if (tc->as == as && tc->gen == as->gen) {
+        for (unsigned w = 0; w < AS_TC_WAYS; w++) {
+            m = &tc->way[w];
+            if (iova - m->iova <= m->span) {
+                goto found;
+            }
+        }
+    }
+    m = lookup_slow(as, iova, tc);
+    if (m == NULL) {
         return NULL;
     }
-    m = &as->maps[i];
-    if (m->iova > iova || m->host == NULL || (m->prot & prot) != prot) {
+found:
+    if (m->host == NULL || (m->prot & prot) != prot) {
         return NULL;
     }
     if (len == 0) {
         len = 1;
     }
     /* Bytes left in this mapping from iova, minus one to avoid overflow. */
-    left = m->last - iova;
+    off = iova - m->iova;
+    left = m->span - off;
     *contig = (len - 1 <= left) ? len : left + 1;
-    return m->host + (iova - m->iova);
+    return m->host + off;
 }
 
 static int

@@ -36,7 +36,7 @@
 #define FAKE_MAX_LEN (1u << 20)
 #define FAKE_BAR0_SIZE 0x1000u
 #define FAKE_BAR2_SIZE 0x2000u
-#define FAKE_NVEC 2u
+#define FAKE_NVEC 16u
 
 enum fake_status {
     FAKE_ST_IDLE = 0,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vidxd: the command-line entry point.  `vidxd serve` runs the daemon;
- * the other verbs manage a running daemon.  The only code of the project
- * that exits the process or parses arguments.
+ * the other verbs (verbs.c) manage a running daemon through its control
+ * socket.  The only code of the project that exits the process or parses
+ * arguments.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +15,7 @@
 #include "vidxd/log.h"
 #include "daemon/daemon.h"
 #include "daemon/devcfg.h"
+#include "verbs.h"
 
 static void
 syslog_sink(int level, const char *component, const char *msg, void *opaque)
@@ -27,8 +29,10 @@ usage(FILE *f)
 {
     fprintf(f,
             "usage: vidxd serve --socket PATH [options]\n"
+            "       vidxd [--control PATH] VERB [ARGS]\n"
             "\n"
-            "Serve an emulated Intel DSA (8086:0b25) over vfio-user.\n"
+            "Serve an emulated Intel DSA (8086:0b25) over vfio-user, and "
+            "manage it.\n"
             "\n"
             "serve options:\n"
             "  -s, --socket PATH        vfio-user socket for the device\n"
@@ -43,9 +47,20 @@ usage(FILE *f)
             "per engine)\n"
             "      --read-only          read-only configuration "
             "(GENCAP.config_en = 0)\n"
+            "      --state-dir DIR      state file, lock and default sockets "
+            "(default:\n"
+            "                           /var/lib/vidxd as root, else "
+            "$XDG_RUNTIME_DIR/vidxd\n"
+            "                           or /tmp/vidxd-$UID)\n"
+            "      --control PATH       control socket (default: "
+            "<state-dir>/control.sock)\n"
+            "      --vdev-dir DIR       vdev sockets (default: "
+            "<state-dir>)\n"
             "      --syslog             log to syslog instead of stderr\n"
             "  -v, --verbose            debug logging\n"
-            "  -q, --quiet              do not print the QEMU option\n");
+            "  -q, --quiet              do not print the QEMU option\n"
+            "\n");
+    verbs_usage(f);
 }
 
 static int
@@ -57,6 +72,9 @@ cmd_serve(int argc, char **argv)
         {"portal-mode", required_argument, NULL, 'p'},
         {"workers", required_argument, NULL, 'w'},
         {"read-only", no_argument, NULL, 'r'},
+        {"state-dir", required_argument, NULL, 'D'},
+        {"control", required_argument, NULL, 'C'},
+        {"vdev-dir", required_argument, NULL, 'V'},
         {"syslog", no_argument, NULL, 'S'},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
@@ -86,8 +104,8 @@ cmd_serve(int argc, char **argv)
         case 'w': {
             char *end;
             long v = strtol(optarg, &end, 10);
-            if (*end != '\0' || v < 0 || v > VIDXD_DSA_MAX_WORKERS) {
-                fprintf(stderr, "vidxd: --workers must be 0..%d\n",
+            if (*end != '\0' || v < 1 || v > VIDXD_DSA_MAX_WORKERS) {
+                fprintf(stderr, "vidxd: --workers must be 1..%d\n",
                         VIDXD_DSA_MAX_WORKERS);
                 return 2;
             }
@@ -96,6 +114,15 @@ cmd_serve(int argc, char **argv)
         }
         case 'r':
             read_only = true;
+            break;
+        case 'D':
+            opts.state_dir = optarg;
+            break;
+        case 'C':
+            opts.control_path = optarg;
+            break;
+        case 'V':
+            opts.vdev_dir = optarg;
             break;
         case 'S':
             use_syslog = true;
@@ -132,6 +159,10 @@ cmd_serve(int argc, char **argv)
     }
     if (workers >= 0) {
         opts.dsa.workers = (unsigned)workers;
+    } else if (opts.dsa.workers == 0) {
+        /* One worker per engine (design.md "Threads"); the daemon never
+         * runs descriptors inline: mapped portals need pollers. */
+        opts.dsa.workers = opts.dsa.num_engines;
     }
     if (read_only) {
         opts.dsa.configurable = false;
@@ -145,18 +176,67 @@ cmd_serve(int argc, char **argv)
     return daemon_serve(&opts);
 }
 
+/*
+ * Take the global --control PATH / --control=PATH out of @argv (anywhere
+ * before or after the verb, as operators type it).  Returns the new argc,
+ * or -1 if --control lacks its argument.
+ */
+static int
+take_control(int argc, char **argv, const char **control)
+{
+    int i, j = 0;
+
+    for (i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--control") == 0) {
+            if (i + 1 >= argc) {
+                return -1;
+            }
+            *control = argv[++i];
+        } else if (strncmp(argv[i], "--control=", 10) == 0) {
+            *control = argv[i] + 10;
+        } else {
+            argv[j++] = argv[i];
+        }
+    }
+    argv[j] = NULL;
+    return j;
+}
+
 int
 main(int argc, char **argv)
 {
+    const char *control = NULL;
+    char def[4096];
+    int rc;
+
+    if (argc >= 2 && strcmp(argv[1], "serve") == 0) {
+        return cmd_serve(argc - 1, argv + 1);
+    }
+    argc = 1 + take_control(argc - 1, argv + 1, &control);
+    if (argc < 1) {
+        fprintf(stderr, "vidxd: --control needs a PATH\n");
+        return 2;
+    }
     if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (strcmp(argv[1], "serve") == 0) {
-        return cmd_serve(argc - 1, argv + 1);
+    if (control == NULL) {
+        control = getenv("VIDXD_CONTROL");
     }
-    fprintf(stderr, "vidxd: unknown command '%s' (try 'vidxd help')\n",
-            argv[1]);
-    return 2;
+    if (control == NULL || control[0] == '\0') {
+        if (daemon_default_control(def, sizeof(def)) < 0) {
+            fprintf(stderr, "vidxd: default control path too long\n");
+            return 2;
+        }
+        control = def;
+    }
+    rc = verbs_run(control, argc - 1, argv + 1);
+    if (rc < 0) {
+        fprintf(stderr, "vidxd: unknown command '%s' (try 'vidxd help')\n",
+                argv[1]);
+        return 2;
+    }
+    return rc;
 }

@@ -150,12 +150,12 @@ h_ptr(struct harness *h, uint64_t off)
 }
 
 void
-h_memmove_desc(struct vidxd_desc *d, uint64_t src, uint64_t dst,
-               uint32_t size, uint64_t cr, uint32_t flags, uint16_t handle)
+h_memmove_desc(struct vidxd_desc *d, uint64_t src, uint64_t dst, uint32_t size,
+               uint64_t cr, uint32_t flags, uint16_t handle)
 {
     memset(d, 0, sizeof(*d));
-    d->flags_opcode = ((uint32_t)VIDXD_OP_MEMMOVE << VIDXD_DESC_OPCODE_SHIFT) |
-                      flags;
+    d->flags_opcode =
+        ((uint32_t)VIDXD_OP_MEMMOVE << VIDXD_DESC_OPCODE_SHIFT) | flags;
     d->src = src;
     d->dst = dst;
     d->xfer_size = size;

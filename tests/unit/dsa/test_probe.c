@@ -283,10 +283,10 @@ linux_memcpy(struct harness *h, struct idxd_wq *w, unsigned n, bool whole)
         } else {
             /* Eight 8-byte stores in program order (no MOVDIR64B). */
             for (k = 0; k < 8; k++) {
-                assert_int_equal(
-                    vidxd_dsa_portal_write(h->dsa, portal + 8 * k,
-                                           (uint8_t *)&d + 8 * k, 8),
-                    0);
+                assert_int_equal(vidxd_dsa_portal_write(h->dsa, portal + 8 * k,
+                                                        (uint8_t *)&d + 8 * k,
+                                                        8),
+                                 0);
                 if (k < 7) {
                     assert_int_equal(cr[0], 0); /* not before all 64 */
                 }
@@ -305,8 +305,8 @@ linux_memcpy(struct harness *h, struct idxd_wq *w, unsigned n, bool whole)
 
 /* WQ unbind (§2.3 end) and device unbind. */
 static void
-linux_disable(struct harness *h, const struct idxd_caps *c,
-              struct idxd_wq *wqs, unsigned wq)
+linux_disable(struct harness *h, const struct idxd_caps *c, struct idxd_wq *wqs,
+              unsigned wq)
 {
     uint32_t mask = (1u << (wq % 16)) | ((wq / 16) << 16);
     unsigned d;
@@ -315,8 +315,7 @@ linux_disable(struct harness *h, const struct idxd_caps *c,
         h_cmd(h, (VIDXD_CMD_DRAIN_WQ << 20) | mask | VIDXD_CMD_INT_REQ), 0);
     if (c->request_int_handles) {
         assert_int_equal(
-            h_cmd(h, (VIDXD_CMD_RELEASE_INT_HANDLE << 20) | wqs[wq].handle),
-            0);
+            h_cmd(h, (VIDXD_CMD_RELEASE_INT_HANDLE << 20) | wqs[wq].handle), 0);
     }
     h_wr32(h, c->msix_perm + 8ull * (wq + 1), 0);
     assert_int_equal(
@@ -342,9 +341,8 @@ linux_unbind_device(struct harness *h, const struct idxd_caps *c)
     assert_int_equal(sts, 0);
     assert_int_equal(h_rd32(h, VIDXD_REG_GENSTS), VIDXD_GENSTS_DISABLED);
     if (c->configurable) {
-        assert_int_equal(h_cmd(h, (VIDXD_CMD_RESET_DEVICE << 20) |
-                                      VIDXD_CMD_INT_REQ),
-                         0);
+        assert_int_equal(
+            h_cmd(h, (VIDXD_CMD_RESET_DEVICE << 20) | VIDXD_CMD_INT_REQ), 0);
         assert_int_equal(h_rd64(h, grpcfg_off(c, 0, 0)), 0);
         assert_int_equal(h_rd64(h, grpcfg_off(c, 0, 0x20)), 0);
         assert_int_equal(h_rd64(h, grpcfg_off(c, 0, 0x28)), 0);
@@ -377,10 +375,10 @@ run_linux(bool configurable, bool cmd_cap)
             wqs[w].id = w;
             wqs[w].group = -1;
         }
-        wqs[0] = (struct idxd_wq){.id = 0, .group = 0, .size = 16,
-                                  .priority = 10};
-        wqs[3] = (struct idxd_wq){.id = 3, .group = 3, .size = 16,
-                                  .priority = 10};
+        wqs[0] =
+            (struct idxd_wq){.id = 0, .group = 0, .size = 16, .priority = 10};
+        wqs[3] =
+            (struct idxd_wq){.id = 3, .group = 3, .size = 16, .priority = 10};
         linux_device_config(&h, &c, wqs);
     } else {
         linux_load_config(&h, &c, wqs);
@@ -501,18 +499,15 @@ test_dpdk_pci(void **state)
     for (i = 0; i < 4096; i++) {
         src[i] = (uint8_t)(i ^ 0x5a);
     }
-    h_memmove_desc(&d, h_iova(&h, src), h_iova(&h, dst), 4096,
-                   h_iova(&h, cr),
+    h_memmove_desc(&d, h_iova(&h, src), h_iova(&h, dst), 4096, h_iova(&h, cr),
                    VIDXD_FLAG_CRAV | VIDXD_FLAG_RCR | VIDXD_FLAG_CC, 0);
-    assert_int_equal(vidxd_dsa_portal_write(h.dsa, (uint64_t)qid * 0x4000,
-                                            &d, 64),
-                     0);
+    assert_int_equal(
+        vidxd_dsa_portal_write(h.dsa, (uint64_t)qid * 0x4000, &d, 64), 0);
     assert_int_equal(cr[0], VIDXD_STATUS_SUCCESS);
     assert_memory_equal(dst, src, 4096);
     assert_int_equal(h.nirq, 0); /* polling only, no RCI, no int_req */
 
-    assert_int_equal(h_cmd(&h, (VIDXD_CMD_DISABLE_WQ << 20) | (1u << qid)),
-                     0);
+    assert_int_equal(h_cmd(&h, (VIDXD_CMD_DISABLE_WQ << 20) | (1u << qid)), 0);
     assert_int_equal(h_cmd(&h, VIDXD_CMD_DISABLE_DEVICE << 20), 0);
     assert_int_equal(h_rd32(&h, VIDXD_REG_GENSTS), 0);
     h_fini(&h);

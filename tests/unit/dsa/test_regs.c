@@ -103,12 +103,23 @@ static void
 test_read_only_registers(void **state)
 {
     static const uint64_t ro[] = {
-        VIDXD_REG_VERSION, VIDXD_REG_GENCAP,      VIDXD_REG_WQCAP,
-        VIDXD_REG_GRPCAP,  VIDXD_REG_ENGCAP,      VIDXD_REG_OPCAP,
-        0x48,              0x50,                  0x58,
-        VIDXD_REG_OFFSETS, VIDXD_REG_OFFSETS + 8, VIDXD_REG_GENSTS,
-        VIDXD_REG_CMDSTS,  VIDXD_REG_CMDCAP,      0xc8,
-        0xd0,              0xd8,
+        VIDXD_REG_VERSION,
+        VIDXD_REG_GENCAP,
+        VIDXD_REG_WQCAP,
+        VIDXD_REG_GRPCAP,
+        VIDXD_REG_ENGCAP,
+        VIDXD_REG_OPCAP,
+        0x48,
+        0x50,
+        0x58,
+        VIDXD_REG_OFFSETS,
+        VIDXD_REG_OFFSETS + 8,
+        VIDXD_REG_GENSTS,
+        VIDXD_REG_CMDSTS,
+        VIDXD_REG_CMDCAP,
+        0xc8,
+        0xd0,
+        0xd8,
     };
     uint64_t before[sizeof(ro) / sizeof(ro[0])];
     struct harness h;
@@ -168,9 +179,9 @@ test_access_sizes(void **state)
 static void
 test_reserved_offsets(void **state)
 {
-    static const uint64_t rsvd[] = {0x08, 0x18, 0x28, 0x70, 0x78, 0xe0,
-                                    0xe8, 0xf0, 0xf8, 0x100, 0x180, 0x248,
-                                    0x1000, 0x1100, 0x1ff8, 0xc000, 0xfff8};
+    static const uint64_t rsvd[] = {
+        0x08,  0x18,  0x28,  0x70,   0x78,   0xe0,   0xe8,   0xf0,  0xf8,
+        0x100, 0x180, 0x248, 0x1000, 0x1100, 0x1ff8, 0xc000, 0xfff8};
     struct harness h;
     unsigned i;
 
@@ -240,8 +251,7 @@ test_intcause_w1c_and_int_req(void **state)
     /* A failing command with int_req also interrupts (status in CMDSTS). */
     h_wr32(&h, VIDXD_REG_CMD,
            CMD(VIDXD_CMD_DISABLE_DEVICE, 0) | VIDXD_CMD_INT_REQ);
-    assert_int_equal(h_rd32(&h, VIDXD_REG_CMDSTS),
-                     VIDXD_CMDSTS_DIS_DEV_EN);
+    assert_int_equal(h_rd32(&h, VIDXD_REG_CMDSTS), VIDXD_CMDSTS_DIS_DEV_EN);
     assert_int_equal(h.msix[0], 2);
     h_fini(&h);
 }
@@ -262,8 +272,7 @@ test_cmd_piecewise_write(void **state)
     assert_int_equal(vidxd_dsa_bar0_write(h.dsa, VIDXD_REG_CMD, 2, v & 0xffff),
                      0);
     assert_int_equal(
-        vidxd_dsa_bar0_write(h.dsa, VIDXD_REG_CMD + 2, 1, (v >> 16) & 0xff),
-        0);
+        vidxd_dsa_bar0_write(h.dsa, VIDXD_REG_CMD + 2, 1, (v >> 16) & 0xff), 0);
     assert_int_equal(h_rd32(&h, VIDXD_REG_GENSTS), 0);
     assert_int_equal(h.nirq, 0);
     assert_int_equal(vidxd_dsa_bar0_write(h.dsa, VIDXD_REG_CMD + 3, 1, v >> 24),
@@ -272,7 +281,8 @@ test_cmd_piecewise_write(void **state)
     assert_int_equal(h.msix[0], 1);
     /* A 64-bit write covering CMD issues it too; bits 30:25 reserved. */
     h_wr64(&h, VIDXD_REG_CMD, CMD(VIDXD_CMD_DISABLE_DEVICE, 0) | 0x7e000000u);
-    assert_int_equal(h_rd32(&h, VIDXD_REG_CMD), CMD(VIDXD_CMD_DISABLE_DEVICE, 0));
+    assert_int_equal(h_rd32(&h, VIDXD_REG_CMD),
+                     CMD(VIDXD_CMD_DISABLE_DEVICE, 0));
     assert_int_equal(h_rd32(&h, VIDXD_REG_GENSTS), 0);
     h_fini(&h);
 }
@@ -580,23 +590,21 @@ test_other_command_errors(void **state)
     assert_int_equal(h_cmd(&h, CMD(VIDXD_CMD_DISABLE_WQ, 0x1)), 0);
     assert_int_equal(h_rd32(&h, WQCFG(0, 6)) >> 30, 0);
     /* The programmatic entry behaves like the register. */
-    assert_int_equal(vidxd_dsa_command(h.dsa, CMD(VIDXD_CMD_ENABLE_WQ, 0),
-                                       &sts),
-                     0);
+    assert_int_equal(
+        vidxd_dsa_command(h.dsa, CMD(VIDXD_CMD_ENABLE_WQ, 0), &sts), 0);
     assert_int_equal(sts, 0);
     assert_int_equal(h_rd32(&h, VIDXD_REG_CMDSTS), 0);
     assert_int_equal(h_rd32(&h, VIDXD_REG_CMD), CMD(VIDXD_CMD_ENABLE_WQ, 0));
-    assert_int_equal(vidxd_dsa_command(h.dsa, CMD(VIDXD_CMD_ENABLE_WQ, 0) |
-                                                  VIDXD_CMD_INT_REQ,
-                                       &sts),
-                     0);
+    assert_int_equal(
+        vidxd_dsa_command(
+            h.dsa, CMD(VIDXD_CMD_ENABLE_WQ, 0) | VIDXD_CMD_INT_REQ, &sts),
+        0);
     assert_int_equal(sts, VIDXD_CMDSTS_WQ_ENABLED);
     assert_int_equal(h_rd32(&h, VIDXD_REG_INTCAUSE), VIDXD_INTCAUSE_CMD);
     h_fini(&h);
 }
 
-static uint16_t
-fake_alloc_base = 100;
+static uint16_t fake_alloc_base = 100;
 
 static int
 fake_alloc(void *opaque, unsigned vector, bool ims, uint16_t *handle)
@@ -955,8 +963,7 @@ test_msixperm_and_handles(void **state)
     assert_int_equal(h.msix[1], 1);
     /* Through an IMS portal page the handle names an IMS entry. */
     cr[0] = 0;
-    assert_int_equal(vidxd_dsa_portal_write(h.dsa, 0x2000 + 64 * 5, &d, 64),
-                     0);
+    assert_int_equal(vidxd_dsa_portal_write(h.dsa, 0x2000 + 64 * 5, &d, 64), 0);
     assert_int_equal(cr[0], VIDXD_STATUS_SUCCESS);
     assert_int_equal(h.ims[1], 1);
     assert_int_equal(h.msix[1], 1);
@@ -1015,9 +1022,8 @@ test_trapped_pieces_any_order(void **state)
                                                 8),
                          0);
         if (i < 4) {
-            assert_int_equal(vidxd_dsa_portal_write(h.dsa, slot2 + 16 * i,
-                                                    junk, 16),
-                             0);
+            assert_int_equal(
+                vidxd_dsa_portal_write(h.dsa, slot2 + 16 * i, junk, 16), 0);
         }
         if (i < 7) {
             assert_int_equal(cr[0], 0);
@@ -1038,24 +1044,18 @@ test_trapped_pieces_any_order(void **state)
     /* Mixed 32/16/8/4/2/1-byte pieces, highest first. */
     cr[0] = 0;
     memset(dst, 0, 256);
-    assert_int_equal(vidxd_dsa_portal_write(h.dsa, slot + 32,
-                                            (uint8_t *)&d + 32, 32),
-                     0);
-    assert_int_equal(vidxd_dsa_portal_write(h.dsa, slot + 16,
-                                            (uint8_t *)&d + 16, 16),
-                     0);
-    assert_int_equal(vidxd_dsa_portal_write(h.dsa, slot + 8,
-                                            (uint8_t *)&d + 8, 8),
-                     0);
-    assert_int_equal(vidxd_dsa_portal_write(h.dsa, slot + 4,
-                                            (uint8_t *)&d + 4, 4),
-                     0);
-    assert_int_equal(vidxd_dsa_portal_write(h.dsa, slot + 2,
-                                            (uint8_t *)&d + 2, 2),
-                     0);
-    assert_int_equal(vidxd_dsa_portal_write(h.dsa, slot + 1,
-                                            (uint8_t *)&d + 1, 1),
-                     0);
+    assert_int_equal(
+        vidxd_dsa_portal_write(h.dsa, slot + 32, (uint8_t *)&d + 32, 32), 0);
+    assert_int_equal(
+        vidxd_dsa_portal_write(h.dsa, slot + 16, (uint8_t *)&d + 16, 16), 0);
+    assert_int_equal(
+        vidxd_dsa_portal_write(h.dsa, slot + 8, (uint8_t *)&d + 8, 8), 0);
+    assert_int_equal(
+        vidxd_dsa_portal_write(h.dsa, slot + 4, (uint8_t *)&d + 4, 4), 0);
+    assert_int_equal(
+        vidxd_dsa_portal_write(h.dsa, slot + 2, (uint8_t *)&d + 2, 2), 0);
+    assert_int_equal(
+        vidxd_dsa_portal_write(h.dsa, slot + 1, (uint8_t *)&d + 1, 1), 0);
     assert_int_equal(cr[0], 0);
     assert_int_equal(vidxd_dsa_portal_write(h.dsa, slot, &d, 1), 0);
     assert_int_equal(cr[0], VIDXD_STATUS_SUCCESS);
@@ -1154,6 +1154,14 @@ test_mapped_portal(void **state)
     cr[0] = 0;
     assert_int_equal(vidxd_dsa_portal_write(h.dsa, 0x4000, &d, 64), 0);
     assert_int_equal(cr[0], VIDXD_STATUS_SUCCESS);
+    /* DISABLE_WQ executes what still sits in the slots (drain). */
+    h_memmove_desc(&d, H_IOVA + 0x1000, h_iova(&h, dst), 64,
+                   h_iova(&h, cr + 32 * 6), VIDXD_FLAG_CRAV | VIDXD_FLAG_RCR,
+                   0);
+    mapped_put(page + 64 * 2, &d);
+    assert_int_equal(h_cmd(&h, CMD(VIDXD_CMD_DISABLE_WQ, 1u << 1)), 0);
+    assert_int_equal(cr[32 * 6], VIDXD_STATUS_SUCCESS);
+    assert_int_equal(h_rd64(&h, VIDXD_REG_SWERR), 0);
     /* A descriptor left in a disabled WQ's portal is dropped at enable. */
     mapped_put(bar2 + 3 * 0x4000, &d);
     cr[0] = 0;
@@ -1276,8 +1284,7 @@ test_shared_wq(void **state)
                      0);
     assert_int_equal(vidxd_dsa_attach_pasid_as(h.dsa, 7, as7), 0);
     assert_int_equal(vidxd_dsa_attach_pasid_as(h.dsa, 7, as7), -EEXIST);
-    assert_int_equal(vidxd_dsa_attach_pasid_as(h.dsa, 1u << 20, as7),
-                     -EINVAL);
+    assert_int_equal(vidxd_dsa_attach_pasid_as(h.dsa, 1u << 20, as7), -EINVAL);
     assert_int_equal(vidxd_dsa_attach_pasid_as(h.dsa, 8, NULL), -EINVAL);
     memset(mem7, 0x77, 64);
     h_memmove_desc(&d, H_IOVA, H_IOVA + 0x1000, 64, H_IOVA + 0x2000,

@@ -74,8 +74,8 @@ make_desc(struct harness *h, unsigned i, unsigned w, struct vidxd_desc *d)
 {
     uint8_t *src = h_ptr(h, SRC_BASE + (i % 64) * LEN);
 
-    h_memmove_desc(d, h_iova(h, src), H_IOVA + DST_BASE + (i % 512) * LEN,
-                   LEN, H_IOVA + CR_BASE + 32ull * i,
+    h_memmove_desc(d, h_iova(h, src), H_IOVA + DST_BASE + (i % 512) * LEN, LEN,
+                   H_IOVA + CR_BASE + 32ull * i,
                    VIDXD_FLAG_CRAV | VIDXD_FLAG_RCR | VIDXD_FLAG_RCI,
                    (uint16_t)(w + 1));
 }
@@ -107,21 +107,20 @@ run_trapped(struct harness *h, unsigned n)
 
         w = i % NWQ;
         if (i >= NWQ * DEPTH) {
-            assert_true(wait_status(h_ptr(h, CR_BASE + 32ull *
-                                                     (i - NWQ * DEPTH))));
+            assert_true(
+                wait_status(h_ptr(h, CR_BASE + 32ull * (i - NWQ * DEPTH))));
         }
         make_desc(h, i, w, &d);
         portal = (uint64_t)w * 0x4000 + 0x1000 + 64ull * (i % 64);
         if (i % 2) {
             for (k = 0; k < 8; k++) {
-                assert_int_equal(vidxd_dsa_portal_write(
-                                     h->dsa, portal + 8 * k,
-                                     (uint8_t *)&d + 8 * k, 8),
+                assert_int_equal(vidxd_dsa_portal_write(h->dsa, portal + 8 * k,
+                                                        (uint8_t *)&d + 8 * k,
+                                                        8),
                                  0);
             }
         } else {
-            assert_int_equal(vidxd_dsa_portal_write(h->dsa, portal, &d, 64),
-                             0);
+            assert_int_equal(vidxd_dsa_portal_write(h->dsa, portal, &d, 64), 0);
         }
     }
     for (i = 0; i < n; i++) {
@@ -188,8 +187,8 @@ test_workers_mapped(void **state)
 
         w = i % NWQ;
         if (i >= NWQ * DEPTH) {
-            assert_true(wait_status(h_ptr(&h, CR_BASE + 32ull *
-                                                      (i - NWQ * DEPTH))));
+            assert_true(
+                wait_status(h_ptr(&h, CR_BASE + 32ull * (i - NWQ * DEPTH))));
         }
         make_desc(&h, i, w, &d);
         q = (uint64_t *)&d;
@@ -299,6 +298,49 @@ test_abort_accounting(void **state)
     h_fini(&h);
 }
 
+/* A host op that reads registers (and acknowledges INTCAUSE) on a worker
+ * thread while the main thread keeps draining: must not deadlock. */
+static void
+hook_read_regs(struct harness *h, unsigned index, bool ims)
+{
+    uint64_t v;
+
+    (void)index;
+    (void)ims;
+    nap(); /* let the main thread reach the drain wait meanwhile */
+    assert_int_equal(vidxd_dsa_bar0_read(h->dsa, VIDXD_REG_GENSTS, 4, &v), 0);
+    assert_int_equal(vidxd_dsa_bar0_read(h->dsa, 0x400 + 24, 4, &v), 0);
+    assert_int_equal(vidxd_dsa_bar0_read(h->dsa, VIDXD_REG_INTCAUSE, 4, &v), 0);
+    assert_int_equal(vidxd_dsa_bar0_write(h->dsa, VIDXD_REG_INTCAUSE, 4, v), 0);
+}
+
+static void
+test_host_op_reads_registers(void **state)
+{
+    struct vidxd_dsa_config cfg;
+    struct harness h;
+    unsigned round, i, w;
+
+    (void)state;
+    vidxd_dsa_config_default(&cfg);
+    cfg.workers = 2;
+    setup_wqs(&h, &cfg);
+    fill_sources(&h);
+    h.hook = hook_read_regs;
+    for (round = 0; round < 10; round++) {
+        for (i = 0; i < NWQ * DEPTH; i++) {
+            struct vidxd_desc d;
+            w = i % NWQ;
+            make_desc(&h, i, w, &d);
+            assert_int_equal(vidxd_dsa_wq_submit(h.dsa, w, &d, 0), 0);
+        }
+        assert_int_equal(h_cmd(&h, CMD(VIDXD_CMD_DRAIN_ALL, 0)), 0);
+    }
+    h.hook = NULL;
+    assert_int_equal(__atomic_load_n(&h.msix[1], __ATOMIC_RELAXED), 10 * DEPTH);
+    h_fini(&h);
+}
+
 /* Stopped workers keep the queue; started ones execute it. */
 static void
 test_stop_start(void **state)
@@ -339,6 +381,7 @@ main(void)
         cmocka_unit_test(test_workers_mapped),
         cmocka_unit_test(test_drain_waits),
         cmocka_unit_test(test_abort_accounting),
+        cmocka_unit_test(test_host_op_reads_registers),
         cmocka_unit_test(test_stop_start),
     };
 

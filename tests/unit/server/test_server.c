@@ -506,7 +506,7 @@ test_irq_assign_trigger_disable(void **state)
     assert_int_equal(vidxd_server_irq_trigger(e->srv, 2, 1), 0);
     assert_int_equal(eventfd_read(efd[1], &cnt), 0);
     assert_int_equal(cnt, 1);
-    assert_int_equal(vidxd_server_irq_trigger(e->srv, 2, 2), -EINVAL);
+    assert_int_equal(vidxd_server_irq_trigger(e->srv, 2, FAKE_NVEC), -EINVAL);
     assert_int_equal(vidxd_server_irq_trigger(e->srv, 5, 0), -EINVAL);
     /* DATA_NONE|TRIGGER fires the vectors (for testing, §1.3). */
     assert_int_equal(client_set_irqs(e->c, 2, NONE, 0, 2, NULL, 0), 0);
