@@ -64,6 +64,7 @@ enum op {
     OP_MUTATED,
     OP_DOORBELL,
     OP_CFG_WRITE,
+    OP_STALL,
     N_OPS
 };
 
@@ -78,6 +79,7 @@ struct ctx {
     uint16_t next_id;
     bool ordered; /* every byte sent so far was a well-framed command */
     bool gone; /* the server ended the session */
+    unsigned stall; /* pumps left during which replies are not read */
     uint16_t expect[ID_RING]; /* ids of commands awaiting a reply */
     size_t exp_head, exp_tail;
 };
@@ -144,13 +146,17 @@ pump(struct ctx *c)
             }
         }
         CHECK(vidxd_server_dispatch(c->srv) == 0);
-        got = drain(c);
+        /* A client that stops reading: the server must queue and wait. */
+        got = c->stall > 0 ? 0 : drain(c);
         if (!vidxd_server_connected(c->srv)) {
             c->gone = true;
         }
         if (got == 0 && !transport_send_pending(c->cli) && i > 0) {
-            return;
+            break;
         }
+    }
+    if (c->stall > 0) {
+        c->stall--;
     }
 }
 
@@ -170,6 +176,7 @@ send_msg(struct ctx *c, uint16_t cmd, uint32_t flags, const void *p,
     iov[1].iov_len = len;
     while ((rc = transport_send(c->cli, iov, len ? 2 : 1, fds, nfds)) ==
            -EBUSY) {
+        c->stall = 0; /* both sides full: read, or nothing moves */
         pump(c);
         if (c->gone) {
             return;
@@ -194,6 +201,7 @@ send_raw(struct ctx *c, const void *p, size_t len)
     /* Framing is now unknown: stop checking reply ids. */
     c->ordered = false;
     while (transport_send(c->cli, &iov, 1, NULL, 0) == -EBUSY) {
+        c->stall = 0;
         pump(c);
         if (c->gone) {
             return;
@@ -457,8 +465,11 @@ step(struct ctx *c)
     case OP_DOORBELL:
         op_doorbell(c);
         break;
-    default:
+    case OP_CFG_WRITE:
         op_cfg_write(c);
+        break;
+    default:
+        c->stall = (unsigned)take(c, 1) % 16;
         break;
     }
     pump(c);
@@ -501,6 +512,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fake_dev_set_server(c.dev, c.srv);
     CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
                      sv) == 0);
+    /* Small buffers, so that replies often go out in pieces. */
+    {
+        int small = 4096;
+
+        setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+        setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+    }
     CHECK(vidxd_server_adopt_fd(c.srv, sv[1]) == 0);
     CHECK(transport_sock_create(sv[0], (1u << 20), TRANSPORT_MAX_FDS,
                                 &c.cli) == 0);
@@ -515,6 +533,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* Every command got its reply unless the stream went bad. */
     if (!c.gone && c.ordered) {
+        c.stall = 0;
         pump(&c);
         CHECK(c.exp_head == c.exp_tail);
     }
@@ -577,6 +596,17 @@ write_seeds(const char *dir)
         OP_REGION_WRITE, 0, 0, 0x30, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1,
         OP_MUTATED, 1, 1, 0, 0, 0, 16, 4,
     };
+    /* FLR through Device Control, then a stalled reader of 4 KiB reads. */
+    static const uint8_t flr_stall[] = {
+        OP_VERSION,
+        OP_CFG_WRITE, 0x00, 0x48, 1, 0x00, 0x80, 0, 0, 0, 0, 0, 0,
+        OP_STALL, 15,
+        OP_REGION_READ, 7, 0, 0, 0, 0xff,
+        OP_REGION_READ, 7, 0, 0, 0, 0xff,
+        OP_REGION_READ, 7, 0, 0, 0, 0xff,
+        OP_REGION_READ, 7, 0, 0, 0, 0xff,
+        OP_GET_INFO, 16,
+    };
     static const uint8_t garbage[] = {
         OP_VERSION, OP_RAW, 20, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -587,6 +617,7 @@ write_seeds(const char *dir)
     put_seed(dir, "startup", startup, sizeof(startup));
     put_seed(dir, "abuse", abuse, sizeof(abuse));
     put_seed(dir, "garbage", garbage, sizeof(garbage));
+    put_seed(dir, "flr_stall", flr_stall, sizeof(flr_stall));
 }
 
 int

@@ -313,7 +313,7 @@ ctl_handle(struct mgr *m, const char *line, size_t len)
         char msg[160];
 
         snprintf(msg, sizeof(msg), "request is not valid JSON: %s",
-                 json_tokener_error_desc(json_tokener_get_error(tok)));
+                 ctl_json_error(json_tokener_get_error(tok)));
         json_object_put(r.obj);
         json_tokener_free(tok);
         return reply_error(msg, EINVAL);
@@ -664,7 +664,7 @@ ctl_accept(void *opaque, unsigned events)
 {
     struct ctl *c = opaque;
     struct ctl_client *cl;
-    struct ucred cred;
+    struct ucred cred = {0};
     socklen_t clen = sizeof(cred);
     int fd;
 

@@ -20,6 +20,8 @@
 
 #include <stddef.h>
 
+#include <json-c/json.h>
+
 #define CTL_MAX_REQUEST (256u * 1024u)
 #define CTL_MAX_OUTPUT (16u * 1024u * 1024u)
 #define CTL_MAX_CLIENTS 32u
@@ -50,5 +52,14 @@ void ctl_destroy(struct ctl *c);
  * of memory.  Never fails otherwise: errors are replies.
  */
 char *ctl_handle(struct mgr *m, const char *req, size_t len);
+
+/* json-c's parse error, worded for operators ("continue" means the text
+ * ended inside a value). */
+static inline const char *
+ctl_json_error(enum json_tokener_error e)
+{
+    return e == json_tokener_continue ? "unexpected end of input"
+                                      : json_tokener_error_desc(e);
+}
 
 #endif /* VIDXD_DAEMON_CONTROL_H */

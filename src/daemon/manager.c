@@ -677,11 +677,13 @@ mgr_pf_attach(void *opaque)
     struct mgr *m = opaque;
 
     if (m->model.enabled || m->nr_vdevs > 0) {
-        VIDXD_WARN("mgr",
-                   "%s: VMM refused: the host uses the device (%s%s); "
-                   "remove the vdevs and disable it first",
-                   m->name, m->model.enabled ? "enabled" : "disabled",
-                   m->nr_vdevs > 0 ? ", vdevs exist" : "");
+        /* A VMM can retry in a loop: rate-limited (design.md inv. 6). */
+        VIDXD_LOG_RATELIMIT(LOG_WARNING, "mgr",
+                            "%s: VMM refused: the host uses the device "
+                            "(%s%s); remove the vdevs and disable it first",
+                            m->name,
+                            m->model.enabled ? "enabled" : "disabled",
+                            m->nr_vdevs > 0 ? ", vdevs exist" : "");
         return -EBUSY;
     }
     m->vm_touched = true;
@@ -916,11 +918,23 @@ mgr_do_enable_device(struct mgr *m, struct mgr_err *err)
 
     if (!was_on) {
         rc = mgr_program(m, err);
+        /* Software-error and halt interrupts on vector 0, as idxd's
+         * idxd_setup_interrupts() sets them (dsa.md §2.2 step 9): the PF
+         * reflects parent errors into the vdevs from that vector. */
+        if (rc == 0) {
+            uint64_t ctrl = rd(m, VIDXD_REG_GENCTRL, 4);
+
+            rc = wr(m, VIDXD_REG_GENCTRL, 4,
+                    ctrl | VIDXD_GENCTRL_SOFTERR_INT_EN |
+                        VIDXD_GENCTRL_HALT_INT_EN,
+                    err);
+        }
         /* pci_set_master() before ENABLE_DEVICE (dsa.md §2.2 step 1):
          * without it the device answers 0x12. */
         if (rc == 0) {
             rc = pf_host_set_bus_master(m->pf, true);
             if (rc < 0) {
+                /* rc is a negative errno from the config-space write. */
                 return mgr_fail(err, rc, "%s: cannot enable bus mastering: %s",
                                 m->name, strerror(-rc));
             }
@@ -1100,10 +1114,8 @@ mgr_hw_reset(struct mgr *m, struct mgr_err *err)
 {
     pf_host_reset(m->pf);
     m->vm_touched = false;
-    if (m->caps.configurable) {
-        mgr_model_defaults(m, &m->model);
-    } else {
-        mgr_model_defaults(m, &m->model);
+    mgr_model_defaults(m, &m->model);
+    if (!m->caps.configurable) {
         model_from_registers(m, &m->model);
     }
     return 0;
@@ -1111,7 +1123,6 @@ mgr_hw_reset(struct mgr *m, struct mgr_err *err)
 
 /* ---- life cycle ---- */
 
-#ifdef VIDXD_HAVE_VDEV
 static int
 vdev_layer_create(struct vidxd_dsa *parent, struct vidxd_irq_dev *irq,
                   const struct vidxd_vdev_config *cfg, void **out)
@@ -1136,7 +1147,6 @@ static const struct mgr_vdev_ops vdev_layer_ops = {
     .destroy = vdev_layer_destroy,
     .fn_ops = vidxd_vdev_fn_ops,
 };
-#endif
 
 int
 mgr_create(const struct mgr_config *cfg, struct mgr **out)
@@ -1165,15 +1175,7 @@ mgr_create(const struct mgr_config *cfg, struct mgr **out)
     if (strncmp(m->name, "dsa", 3) == 0) {
         m->dev_id = (unsigned)strtoul(m->name + 3, NULL, 10);
     }
-    if (cfg->vdev_ops != NULL) {
-        m->vops = *cfg->vdev_ops;
-        m->have_vops = true;
-    } else {
-#ifdef VIDXD_HAVE_VDEV
-        m->vops = vdev_layer_ops;
-        m->have_vops = true;
-#endif
-    }
+    m->vops = cfg->vdev_ops != NULL ? *cfg->vdev_ops : vdev_layer_ops;
     read_caps(m);
     mgr_model_defaults(m, &m->model);
     if (!m->caps.configurable) {

@@ -45,7 +45,7 @@ struct mgr_err {
 
 /*
  * How the manager makes virtual devices.  NULL in mgr_config selects the
- * vdev layer (vidxd/vdev.h) when it is built; tests substitute fakes.
+ * vdev layer (vidxd/vdev.h); tests substitute fakes.
  */
 struct mgr_vdev_ops {
     int (*create)(struct vidxd_dsa *parent, struct vidxd_irq_dev *parent_irq,

@@ -92,7 +92,6 @@ struct mgr {
     char *state_path;
     char *vdev_dir;
     struct mgr_vdev_ops vops;
-    bool have_vops;
     struct mgr_caps caps;
     struct mgr_model model;
     struct mgr_vdev *vdevs;

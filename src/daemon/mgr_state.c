@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "vidxd/log.h"
+#include "daemon/control.h"
 #include "daemon/fsutil.h"
 #include "daemon/mgr_int.h"
 
@@ -113,8 +114,12 @@ mgr_load_config(struct mgr *m, json_object *config, bool enable,
     if (rc == 0) {
         rc = mgr_commit(m, &cand, err);
     }
-    if (rc < 0 || !enable) {
+    if (rc < 0) {
         return rc;
+    }
+    VIDXD_INFO("mgr", "%s: configuration loaded", m->name);
+    if (!enable) {
+        return 0;
     }
     /* accel-config load-config -e: the device, then each WQ listed, in
      * order (only types a host consumer binds; vdev WQs are enabled by
@@ -407,7 +412,7 @@ mgr_restore(struct mgr *m, struct mgr_err *err, char **moved_to)
             /* Trailing bytes after the object also make it unusable. */
             rc = mgr_fail(err, -EINVAL, "%s: not valid JSON (%s)",
                           m->state_path,
-                          tok != NULL ? json_tokener_error_desc(
+                          tok != NULL ? ctl_json_error(
                                             json_tokener_get_error(tok))
                                       : "out of memory");
         } else {

@@ -187,15 +187,25 @@ mgr_vdev_add(struct mgr *m, const uint8_t uuid[16], const unsigned *wqs,
     unsigned i;
     int rc;
 
-    if (!m->have_vops) {
-        return mgr_fail(err, -EOPNOTSUPP,
-                        "this vidxd was built without the vdev layer");
-    }
     if (!m->model.enabled || !mgr_hw_dev_enabled(m)) {
         return mgr_fail(err, -ENODEV,
                         "%s is not enabled: run 'vidxd enable-device %s' "
                         "first",
                         m->name, m->name);
+    }
+    /* The vdev writes its PASID into the parent WQCFGs and backs its
+     * vectors with the parent IMS (vidxd/vdev.h). */
+    if (!m->caps.configurable) {
+        return mgr_fail(err, -EPERM,
+                        "%s has a read-only configuration (GENCAP.config_en "
+                        "= 0): vdevs need a configurable parent",
+                        m->name);
+    }
+    if ((m->caps.gencap & VIDXD_GENCAP_MAX_IMS_MULT_MASK) == 0) {
+        return mgr_fail(err, -EOPNOTSUPP,
+                        "%s has no IMS (GENCAP.max_ims_mult = 0): vdevs "
+                        "need one",
+                        m->name);
     }
     if (nr_wqs == 0 || nr_wqs > VIDXD_VDEV_MAX_WQS) {
         return mgr_fail(err, -EINVAL, "a vdev has 1..%d WQs",
@@ -213,6 +223,19 @@ mgr_vdev_add(struct mgr *m, const uint8_t uuid[16], const unsigned *wqs,
         rc = check_vdev_wq(m, wqs[i], err);
         if (rc < 0) {
             return rc;
+        }
+    }
+    /* Mapped portals: a vdev's BAR2 is one linear window of the parent's
+     * portal memory, so its WQs must be consecutive (vidxd/vdev.h). */
+    if (pf_portal_mode(m->pf) == VIDXD_DSA_PORTAL_MAPPED) {
+        for (i = 1; i < nr_wqs; i++) {
+            if (wqs[i] != wqs[0] + i) {
+                return mgr_fail(err, -EINVAL,
+                                "with mapped portals the WQs of a vdev must "
+                                "be consecutive and in order (e.g. "
+                                "wq%u.%u,wq%u.%u)",
+                                m->dev_id, wqs[0], m->dev_id, wqs[0] + 1);
+            }
         }
     }
     if (find_vdev(m, uuid) != NULL) {

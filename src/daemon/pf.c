@@ -37,6 +37,9 @@ struct pf {
     enum vidxd_dsa_portal_mode portal_mode;
     struct pf_host_hooks hooks; /* the device manager (manager.c) */
     void *hooks_opaque;
+    /* A VMM completed VERSION and was accepted (a refused one may stay
+     * connected without owning anything). */
+    bool vm_attached;
 };
 
 /* ---- device model host ops ---- */
@@ -397,6 +400,7 @@ pf_detach(void *opaque)
      * the device keeps its state for the next VMM). */
     vidxd_irq_set_eventfds(pf->irq, VIDXD_IRQ_DOMAIN_MSIX, 0,
                            pf->layout.num_msix, NULL);
+    pf->vm_attached = false;
     if (pf->hooks.detach != NULL) {
         pf->hooks.detach(pf->hooks_opaque);
     }
@@ -417,6 +421,7 @@ pf_attach(void *opaque)
             return rc;
         }
     }
+    pf->vm_attached = true;
     VIDXD_INFO("pf", "%s: VMM connected", pf->name);
     return 0;
 }
@@ -668,7 +673,7 @@ pf_set_host_hooks(struct pf *pf, const struct pf_host_hooks *hooks,
 bool
 pf_vm_attached(const struct pf *pf)
 {
-    return vidxd_server_connected(pf->srv);
+    return pf->vm_attached;
 }
 
 /*

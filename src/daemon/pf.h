@@ -47,7 +47,7 @@ struct pf_host_hooks {
 
 void pf_set_host_hooks(struct pf *pf, const struct pf_host_hooks *hooks,
                        void *opaque);
-/* True while a VMM is connected to the PF socket. */
+/* True while a VMM that the host accepted is attached to the PF socket. */
 bool pf_vm_attached(const struct pf *pf);
 enum vidxd_dsa_portal_mode pf_portal_mode(const struct pf *pf);
 /* Set or clear PCI COMMAND.bus_master as the host driver; returns 0 or

@@ -121,10 +121,11 @@ stop_daemon() { # SIGNAL
     return $rc
 }
 
-# start_peer SOCKET NAME: a VMM stand-in holding a session; $NAME.status.
-start_peer() {
+# start_peer SOCKET NAME [hold]: a VMM stand-in holding a session (with
+# "hold" also when refused); $NAME.status says what happened.
+start_peer() { # SOCKET NAME [hold]
     rm -f "$T/$2.status"
-    python3 -S -E "$PEER" "$1" "$T/$2.status" 30 &
+    python3 -S -E "$PEER" "$1" "$T/$2.status" 30 ${3:-} &
     PEERS+=($!)
     eval "PEER_$2=$!"
     wait_for test -s "$T/$2.status"
@@ -285,6 +286,9 @@ expect_fail "create-vdev on a kernel WQ" 1 \
     create-vdev dsa0 --wq wq0.0
 expect_fail "create-vdev on an unknown WQ" 1 \
     "vidxd create-vdev: unknown work queue 'wq0.8' (dsa0 has wq0.0..wq0.7)" create-vdev dsa0 --wq wq0.8
+expect_fail "create-vdev over non-consecutive WQs with mapped portals" 1 \
+    "vidxd create-vdev: with mapped portals the WQs of a vdev must be consecutive and in order (e.g. wq0.1,wq0.2)" \
+    create-vdev dsa0 --wq wq0.1,wq0.3
 expect_out "create-vdev with a UUID" "uuid: $U1
 device: dsa0
 wqs: wq0.1
@@ -306,6 +310,10 @@ v list --vdevs
 json "list --vdevs" "[(x['uuid'], x['dev'], x['wqs'], x['pasid'], x['socket'], x['connected']) for x in d] == \
  [('$U1', 'dsa0', ['wq0.1'], 1, '$ST/vdev-$U1.sock', False), ('$U2', 'dsa0', ['wq0.2', 'wq0.3'], 2, '$ST/vdev-$U2.sock', False)] \
  and d[0]['qemu'] == '-device \\'{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$ST/vdev-$U1.sock\",\"type\":\"unix\"}}\\''"
+v list-vdevs
+cp "$T/out" "$T/lv"
+v list --vdevs
+cmp -s "$T/out" "$T/lv"; check "list-vdevs is list --vdevs" $?
 v list
 json "list: vdevs and the WQs they use" "[x['uuid'] for x in d[0]['vdevs']] == ['$U1', '$U2'] \
  and [w['vdev'] for w in d[0]['groups'][1]['grouped_workqueues']] == ['$U1', '$U2', '$U2']"
@@ -320,6 +328,12 @@ expect_fail "config-wq of a vdev's WQ" 1 "vidxd config-wq: dsa0/wq0.1 is used by
 # A VMM on the PF socket is refused while the host uses dsa0 (EBUSY = 16).
 start_peer "$PFS" pf1
 [ "$(peer_status pf1)" = "refused 16" ]; check "VMM refused on the PF while vdevs exist (EBUSY)" $? "$(peer_status pf1)"
+start_peer "$PFS" pf1b hold
+[ "$(peer_status pf1b)" = "refused 16" ]; check "a refused VMM may stay connected" $? "$(peer_status pf1b)"
+expect_out "it does not own dsa0: host changes go on" "" config-wq dsa0/wq0.5 --priority 1
+v list
+json "and list does not show a VM" "d[0]['vm_attached'] is False"
+kill "$PEER_pf1b"; wait "$PEER_pf1b" 2>/dev/null
 
 # VMMs on both vdevs; removal refused, then forced; the other one stays.
 start_peer "$ST/vdev-$U1.sock" v1

@@ -3,7 +3,7 @@
 """A minimal VMM stand-in for the CLI tests: connect to a vfio-user socket,
 negotiate VERSION (reference/vfio-user.md 1.3) and hold the session.
 
-usage: vfu_peer.py SOCKET STATUSFILE [SECONDS]
+usage: vfu_peer.py SOCKET STATUSFILE [SECONDS [hold]]
 
 Appends to STATUSFILE (one word per line, flushed at once):
   accepted          the server answered VERSION without error
@@ -11,7 +11,8 @@ Appends to STATUSFILE (one word per line, flushed at once):
   closed            the server ended an accepted session (EOF)
   timeout           SECONDS (default 30) passed; the peer gives up
 Exit status: 0 accepted and later closed by the server, 3 refused,
-4 timeout, 1 other failure.  It sends nothing after VERSION.
+4 timeout, 1 other failure.  It sends nothing after VERSION.  With "hold",
+a refused peer keeps its connection open too (until EOF or SECONDS).
 """
 import json
 import os
@@ -48,6 +49,7 @@ def main():
         return 1
     path, status = sys.argv[1], sys.argv[2]
     limit = int(sys.argv[3]) if len(sys.argv) > 3 else 30
+    hold = len(sys.argv) > 4 and sys.argv[4] == 'hold'
 
     def on_alarm(signum, frame):
         note(status, 'timeout')
@@ -70,16 +72,16 @@ def main():
     if size > 16 and recv_exact(s, size - 16) is None:
         note(status, 'closed')
         return 1
-    if flags & F_ERROR:
-        note(status, 'refused %d' % err)
+    refused = bool(flags & F_ERROR)
+    note(status, 'refused %d' % err if refused else 'accepted')
+    if refused and not hold:
         return 3
-    note(status, 'accepted')
     # Hold the session until the server ends it.
     while True:
         data = s.recv(4096)
         if not data:
             note(status, 'closed')
-            return 0
+            return 3 if refused else 0
 
 
 if __name__ == '__main__':

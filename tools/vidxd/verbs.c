@@ -135,9 +135,11 @@ verb_list(const char *control, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     json_object *reply, *v;
-    bool vdevs = false;
+    bool vdevs;
     int c, rc;
 
+    /* list-vdevs is a synonym of list --vdevs. */
+    vdevs = strcmp(argv[0], "list-vdevs") == 0;
     VERB_GETOPT_INIT();
     while ((c = getopt_long(argc, argv, "V", opts, NULL)) != -1) {
         if (c != 'V') {
@@ -291,7 +293,7 @@ verb_load_config(const char *control, int argc, char **argv)
     if (cfg == NULL || json_tokener_get_error(tok) != json_tokener_success) {
         fprintf(stderr, "vidxd %s: %s is not valid JSON (%s)\n", argv[0], file,
                 tok != NULL
-                    ? json_tokener_error_desc(json_tokener_get_error(tok))
+                    ? ctl_json_error(json_tokener_get_error(tok))
                     : "out of memory");
         json_object_put(cfg);
         if (tok != NULL) {
@@ -639,7 +641,7 @@ verbs_run(const char *control, int argc, char **argv)
 {
     const char *v = argv[0];
 
-    if (strcmp(v, "list") == 0) {
+    if (strcmp(v, "list") == 0 || strcmp(v, "list-vdevs") == 0) {
         return verb_list(control, argc, argv);
     }
     if (strcmp(v, "stats") == 0) {
@@ -687,6 +689,7 @@ verbs_usage(FILE *f)
             "$VIDXD_CONTROL, default <state-dir>/control.sock):\n"
             "  list [--vdevs]                       devices (or vdevs) as "
             "JSON\n"
+            "  list-vdevs                           = list --vdevs\n"
             "  config-device dsa0 [--read-buffer-limit N]\n"
             "  config-engine dsa0/engine0.N --group-id N\n"
             "  config-group dsa0/group0.N [--read-buffers-reserved N] "

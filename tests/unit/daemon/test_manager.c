@@ -177,6 +177,8 @@ test_configure_and_enable(void **state)
 
     assert_int_equal(enable_dev(f), 0);
     assert_int_equal(fx_rd(f, GENSTS, 4) & 3, 1);
+    /* GENCTRL softerr_int_en | halt_int_en, as idxd sets them. */
+    assert_int_equal(fx_rd(f, 0x88, 4) & 3, 3);
     assert_int_equal(enable_wq(f, "dsa0/wq0.0"), 0);
     assert_int_equal(fx_wqcfg(f, 0, 6) >> 30, 1);
 
@@ -429,6 +431,18 @@ test_read_only_device(void **state)
     json_object_put(l);
     assert_int_equal(enable_dev(f), 0);
     assert_int_equal(enable_wq(f, "wq0.0"), 0);
+    /* vdevs write their PASID into the parent WQCFG: not here. */
+    assert_int_equal(fx_config(f, "wq", "wq0.1", "{\"type\":\"vdev\"}"), 0);
+    {
+        json_object *wqs = json_tokener_parse("[\"wq0.1\"]");
+
+        memset(&f->err, 0, sizeof(f->err));
+        expect_err(f, mgr_create_vdev(f->m, "dsa0", wqs, NULL, NULL, &f->err),
+                   -EPERM,
+                   "dsa0 has a read-only configuration (GENCAP.config_en = "
+                   "0): vdevs need a configurable parent");
+        json_object_put(wqs);
+    }
 }
 
 /* ---- host / VM exclusion ---- */

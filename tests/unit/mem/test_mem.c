@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Unit tests of the mem layer: mapping rules, translation bounds, scatter. */
+/*
+ * Unit tests of the mem layer: mapping rules, translation bounds, scatter,
+ * and the per-thread translation cache (stale entries after unmap, remap,
+ * unmap_all, destroy, with more mappings than cache ways, and against
+ * another thread's changes).
+ */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -132,6 +139,215 @@ test_scatter_read_write(void **state)
     vidxd_as_destroy(as);
 }
 
+/* A translation this thread has cached never survives a change. */
+static void
+test_translate_cache_invalidation(void **state)
+{
+    struct vidxd_as *as;
+    uint8_t a[0x1000], b[0x800];
+    uint64_t n = 0;
+
+    (void)state;
+    assert_int_equal(vidxd_as_create(3, &as), 0);
+    assert_int_equal(vidxd_as_map(as, 0x10000, sizeof(a), a,
+                                  VIDXD_MEM_READ | VIDXD_MEM_WRITE), 0);
+    vidxd_as_enter(as);
+    assert_ptr_equal(vidxd_as_translate(as, 0x10010, 0x1000, VIDXD_MEM_WRITE,
+                                        &n), a + 0x10);
+    assert_int_equal(n, 0xff0);
+    vidxd_as_leave(as);
+
+    /* Same IOVA, other memory, shorter and read-only. */
+    assert_int_equal(vidxd_as_unmap(as, 0x10000, sizeof(a), NULL), 0);
+    assert_int_equal(vidxd_as_map(as, 0x10000, sizeof(b), b, VIDXD_MEM_READ),
+                     0);
+    vidxd_as_enter(as);
+    assert_null(vidxd_as_translate(as, 0x10010, 16, VIDXD_MEM_WRITE, &n));
+    assert_ptr_equal(vidxd_as_translate(as, 0x10010, 0x1000, VIDXD_MEM_READ,
+                                        &n), b + 0x10);
+    assert_int_equal(n, 0x7f0);
+    assert_null(vidxd_as_translate(as, 0x10800, 1, VIDXD_MEM_READ, &n));
+    vidxd_as_leave(as);
+
+    /* A new mapping next to a cached one is found. */
+    assert_int_equal(vidxd_as_map(as, 0x10800, 0x800, a, VIDXD_MEM_READ), 0);
+    vidxd_as_enter(as);
+    assert_ptr_equal(vidxd_as_translate(as, 0x10800, 1, VIDXD_MEM_READ, &n), a);
+    vidxd_as_leave(as);
+
+    vidxd_as_unmap_all(as);
+    vidxd_as_enter(as);
+    assert_null(vidxd_as_translate(as, 0x10010, 1, VIDXD_MEM_READ, &n));
+    assert_null(vidxd_as_translate(as, 0x10800, 1, VIDXD_MEM_READ, &n));
+    vidxd_as_leave(as);
+
+    /* A mapping without host memory faults every time, cached or not. */
+    assert_int_equal(vidxd_as_map(as, 0x20000, 0x1000, NULL, VIDXD_MEM_READ),
+                     0);
+    vidxd_as_enter(as);
+    assert_null(vidxd_as_translate(as, 0x20000, 1, VIDXD_MEM_READ, &n));
+    assert_null(vidxd_as_translate(as, 0x20fff, 1, VIDXD_MEM_READ, &n));
+    vidxd_as_leave(as);
+    vidxd_as_destroy(as);
+}
+
+/*
+ * A space created where a destroyed one was (the allocator soon hands the
+ * same memory back) never sees that one's mappings: each round maps the
+ * same IOVA onto the other of two buffers.
+ */
+static void
+test_translate_cache_new_space(void **state)
+{
+    struct vidxd_as *as;
+    uint8_t buf[2][64];
+    uint64_t n = 0;
+
+    (void)state;
+    for (int k = 0; k < 32; k++) {
+        uint8_t *h = buf[k % 2];
+
+        assert_int_equal(vidxd_as_create(1, &as), 0);
+        vidxd_as_enter(as);
+        assert_null(vidxd_as_translate(as, 0x1000, 1, VIDXD_MEM_READ, &n));
+        vidxd_as_leave(as);
+        assert_int_equal(vidxd_as_map(as, 0x1000, 64, h, VIDXD_MEM_READ), 0);
+        vidxd_as_enter(as);
+        assert_ptr_equal(vidxd_as_translate(as, 0x1020, 64, VIDXD_MEM_READ,
+                                            &n), h + 0x20);
+        assert_int_equal(n, 32);
+        vidxd_as_leave(as);
+        vidxd_as_destroy(as);
+    }
+}
+
+/* More mappings than the cache holds, visited in changing orders. */
+static void
+test_translate_many_mappings(void **state)
+{
+    enum { NM = 11 };
+    struct vidxd_as *as;
+    static uint8_t buf[NM][256];
+    uint64_t n = 0;
+    unsigned i, r;
+
+    (void)state;
+    assert_int_equal(vidxd_as_create(2, &as), 0);
+    for (i = 0; i < NM; i++) {
+        /* Even ones read-write, odd ones read-only, with gaps between. */
+        assert_int_equal(vidxd_as_map(as, 0x100000ull * (i + 1), 256, buf[i],
+                                      (i % 2) ? VIDXD_MEM_READ
+                                              : VIDXD_MEM_READ |
+                                                    VIDXD_MEM_WRITE), 0);
+    }
+    vidxd_as_enter(as);
+    for (r = 0; r < 200; r++) {
+        i = (r * 7 + r / NM) % NM;
+        assert_ptr_equal(vidxd_as_translate(as, 0x100000ull * (i + 1) + r % 256,
+                                            512, VIDXD_MEM_READ, &n),
+                         buf[i] + r % 256);
+        assert_int_equal(n, 256 - r % 256);
+        if (i % 2) {
+            assert_null(vidxd_as_translate(as, 0x100000ull * (i + 1), 1,
+                                           VIDXD_MEM_WRITE, &n));
+        } else {
+            assert_ptr_equal(vidxd_as_translate(as, 0x100000ull * (i + 1), 1,
+                                                VIDXD_MEM_WRITE, &n), buf[i]);
+        }
+        /* The gap after each mapping stays unmapped. */
+        assert_null(vidxd_as_translate(as, 0x100000ull * (i + 1) + 256, 1,
+                                       VIDXD_MEM_READ, &n));
+    }
+    vidxd_as_leave(as);
+    vidxd_as_destroy(as);
+}
+
+/*
+ * Another thread changes the table between and during this thread's
+ * sections.  The writer makes `seq` odd before a change and even after it;
+ * a section that reads the same even value at its start and end ran
+ * against exactly that table (the change needs the write lock, which waits
+ * for the section), so its translations must match it: stable state k maps
+ * 0x10000 onto a (read-write, 0x1000 bytes) for even k, onto b (read-only,
+ * 0x800 bytes) for odd k.
+ */
+struct flip {
+    struct vidxd_as *as;
+    uint8_t a[0x1000], b[0x800];
+    uint64_t seq;
+    int done;
+    unsigned checked;
+    unsigned bad;
+};
+
+static void *
+flip_reader(void *arg)
+{
+    struct flip *f = arg;
+
+    while (!__atomic_load_n(&f->done, __ATOMIC_ACQUIRE)) {
+        uint64_t s1, s2, nr = 0, nw = 0;
+        uint8_t *r, *w;
+
+        vidxd_as_enter(f->as);
+        s1 = __atomic_load_n(&f->seq, __ATOMIC_SEQ_CST);
+        r = vidxd_as_translate(f->as, 0x10010, 0x1000, VIDXD_MEM_READ, &nr);
+        w = vidxd_as_translate(f->as, 0x10010, 0x1000, VIDXD_MEM_WRITE, &nw);
+        s2 = __atomic_load_n(&f->seq, __ATOMIC_SEQ_CST);
+        vidxd_as_leave(f->as);
+        if (s1 != s2 || s1 % 2 != 0) {
+            continue;
+        }
+        f->checked++;
+        if ((s1 / 2) % 2 == 0) {
+            f->bad += r != f->a + 0x10 || nr != 0xff0 || w != f->a + 0x10 ||
+                      nw != 0xff0;
+        } else {
+            f->bad += r != f->b + 0x10 || nr != 0x7f0 || w != NULL;
+        }
+    }
+    return NULL;
+}
+
+static void
+test_translate_cache_other_thread(void **state)
+{
+    static struct flip f;
+    pthread_t t;
+    unsigned i;
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(vidxd_as_create(4, &f.as), 0);
+    assert_int_equal(vidxd_as_map(f.as, 0x10000, sizeof(f.a), f.a,
+                                  VIDXD_MEM_READ | VIDXD_MEM_WRITE), 0);
+    assert_int_equal(pthread_create(&t, NULL, flip_reader, &f), 0);
+    for (i = 0; i < 4000; i++) {
+        __atomic_add_fetch(&f.seq, 1, __ATOMIC_SEQ_CST);
+        if (i % 2 == 0) {
+            assert_int_equal(vidxd_as_unmap(f.as, 0x10000, sizeof(f.a), NULL),
+                             0);
+            assert_int_equal(vidxd_as_map(f.as, 0x10000, sizeof(f.b), f.b,
+                                          VIDXD_MEM_READ), 0);
+        } else {
+            assert_int_equal(vidxd_as_unmap(f.as, 0x10000, sizeof(f.b), NULL),
+                             0);
+            assert_int_equal(vidxd_as_map(f.as, 0x10000, sizeof(f.a), f.a,
+                                          VIDXD_MEM_READ | VIDXD_MEM_WRITE),
+                             0);
+        }
+        __atomic_add_fetch(&f.seq, 1, __ATOMIC_SEQ_CST);
+        if (i % 64 == 0) {
+            sched_yield();
+        }
+    }
+    __atomic_store_n(&f.done, 1, __ATOMIC_RELEASE);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(f.bad, 0);
+    assert_true(f.checked > 0);
+    vidxd_as_destroy(f.as);
+}
+
 int
 main(void)
 {
@@ -140,6 +356,10 @@ main(void)
         cmocka_unit_test(test_map_rules),
         cmocka_unit_test(test_translate_bounds_and_permissions),
         cmocka_unit_test(test_scatter_read_write),
+        cmocka_unit_test(test_translate_cache_invalidation),
+        cmocka_unit_test(test_translate_cache_new_space),
+        cmocka_unit_test(test_translate_many_mappings),
+        cmocka_unit_test(test_translate_cache_other_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
