@@ -22,8 +22,10 @@
  * Output: "NAME: VALUE UNIT" per figure, "ratio NAME: VALUE" for ratios.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -57,6 +59,7 @@
 #define G_CR 0x30000u /* completion records are 32-byte aligned */
 #define XFER 64u
 #define SPIN_LIMIT_NS 2000000000ull
+#define SPIN_PURE_NS 20000ull
 
 static uint64_t
 now_ns(void)
@@ -239,19 +242,421 @@ start_echo(struct echo *e, int *client_fd, bool use_epoll, pthread_t *th)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
         die("socketpair", errno);
     }
+    if (use_epoll && fcntl(sv[1], F_SETFL, O_NONBLOCK) < 0) {
+        die("fcntl", errno);
+    }
     e->fd = sv[1];
     e->use_epoll = use_epoll;
     e->rounds = ROUNDS + WARMUP;
-    if (use_epoll) {
-        int fl = SOCK_NONBLOCK;
-
-        (void)fl;
-        if (fcntl_nonblock(sv[1]) < 0) {
-            die("fcntl", errno);
-        }
-    }
     *client_fd = sv[0];
     if (pthread_create(th, NULL, echo_main, e) != 0) {
         die("pthread_create", EAGAIN);
     }
+}
+
+static void
+bench_region_read(struct pfu *u)
+{
+    uint64_t *vs = samples(), *bs = samples(), *es = samples();
+    struct echo eb, ee;
+    pthread_t tb, te;
+    int fb, fe, i;
+
+    start_echo(&eb, &fb, false, &tb);
+    start_echo(&ee, &fe, true, &te);
+    /* Round-robin, so that the three see the same machine state. */
+    for (i = 0; i < 3 * (ROUNDS + WARMUP); i++) {
+        uint64_t t0 = now_ns(), dt;
+        uint32_t v = 0;
+        int rc;
+
+        switch (i % 3) {
+        case 0:
+            rc = client_read32(u->c, VIDXD_PCI_REGION_BAR0, VIDXD_REG_VERSION,
+                               &v);
+            if (rc != 0 || v != VIDXD_VERSION_1_0) {
+                die("REGION_READ VERSION", rc < 0 ? -rc : EIO);
+            }
+            break;
+        case 1:
+            msg_send(fb, REQ_BYTES);
+            msg_recv(fb, REP_BYTES);
+            break;
+        default:
+            msg_send(fe, REQ_BYTES);
+            msg_recv(fe, REP_BYTES);
+            break;
+        }
+        dt = now_ns() - t0;
+        if (i >= 3 * WARMUP) {
+            int k = (i - 3 * WARMUP) / 3;
+
+            (i % 3 == 0 ? vs : i % 3 == 1 ? bs : es)[k] = dt;
+        }
+    }
+    pthread_join(tb, NULL);
+    pthread_join(te, NULL);
+    close(fb);
+    close(fe);
+    close(eb.fd);
+    close(ee.fd);
+    {
+        struct dist v = summarize(vs, ROUNDS), b = summarize(bs, ROUNDS),
+                    e = summarize(es, ROUNDS);
+
+        print_dist("vfio_region_read4_rtt", v);
+        print_dist("socketpair_pingpong_rtt", b);
+        print_dist("socketpair_pingpong_epoll_rtt", e);
+        printf("ratio vfio_region_read4_rtt_median/socketpair_pingpong: "
+               "%.3f\n",
+               (double)v.median / (double)b.median);
+        printf("ratio vfio_region_read4_rtt_p99/socketpair_pingpong: %.3f\n",
+               (double)v.p99 / (double)b.p99);
+        printf("ratio vfio_region_read4_rtt_median/socketpair_pingpong_epoll: "
+               "%.3f\n",
+               (double)v.median / (double)e.median);
+    }
+    free(vs);
+    free(bs);
+    free(es);
+}
+
+/* ---- (b), (c) descriptors ---- */
+
+static void
+make_desc(struct vidxd_desc *d, bool rci)
+{
+    /* Vector 1 (WQ 0's): without cmd_cap a handle is the MSI-X index. */
+    pfu_desc_memmove(d, G_SRC, G_DST, XFER, G_CR, 1);
+    if (!rci) {
+        d->flags_opcode &= ~(uint32_t)VIDXD_FLAG_RCI;
+    }
+}
+
+static void
+clear_cr(struct pfu *u)
+{
+    __atomic_store_n(&u->ram[G_CR], 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * Poll the status byte; returns the time it was seen.  Pure spinning for
+ * the first SPIN_PURE_NS, then a sched_yield() per look: on two cores the
+ * server loop thread and the engine worker need a CPU too, and a client
+ * that never yields makes them wait for a scheduler tick (milliseconds).
+ */
+static uint64_t
+spin_cr(struct pfu *u)
+{
+    uint64_t start = now_ns(), t;
+    unsigned k = 0;
+    uint8_t st;
+
+    for (;;) {
+        st = __atomic_load_n(&u->ram[G_CR], __ATOMIC_ACQUIRE);
+        if (st != 0) {
+            t = now_ns();
+            break;
+        }
+        if ((++k & 0x3f) != 0) {
+            cpu_relax();
+            continue;
+        }
+        t = now_ns() - start;
+        if (t > SPIN_LIMIT_NS) {
+            die("completion record", ETIMEDOUT);
+        }
+        if (t > SPIN_PURE_NS) {
+            sched_yield();
+        }
+    }
+    if (st != VIDXD_STATUS_SUCCESS) {
+        die("completion status", EIO);
+    }
+    return t;
+}
+
+static struct dist
+submit_to_cr(struct pfu *u)
+{
+    uint64_t *s = samples();
+    struct vidxd_desc d;
+    struct dist r;
+    int i;
+
+    make_desc(&d, false);
+    memset(u->ram + G_SRC, 0xa5, XFER);
+    for (i = 0; i < ROUNDS + WARMUP; i++) {
+        uint64_t t0, t1;
+
+        clear_cr(u);
+        t0 = now_ns();
+        pfu_submit(u, 0, &d);
+        t1 = spin_cr(u);
+        if (i >= WARMUP) {
+            s[i - WARMUP] = t1 - t0;
+        }
+    }
+    if (memcmp(u->ram + G_SRC, u->ram + G_DST, XFER) != 0) {
+        die("memmove result", EIO);
+    }
+    r = summarize(s, ROUNDS);
+    free(s);
+    return r;
+}
+
+/* ---- (c) completion to eventfd wake ---- */
+
+#define KINDS 3
+
+struct waiter {
+    int irq_fd;  /* the vector's eventfd, as the VMM gave it */
+    int kick_fd; /* the floor's kick */
+    int ack_fd;  /* blocking */
+    uint64_t wake_ns;
+    atomic_bool stop;
+};
+
+/* The woken side: blocked in poll() on both eventfds; stamps the wake,
+ * consumes the count and acknowledges. */
+static void *
+waiter_main(void *arg)
+{
+    struct waiter *w = arg;
+    struct pollfd p[2] = {{.fd = w->irq_fd, .events = POLLIN},
+                          {.fd = w->kick_fd, .events = POLLIN}};
+    uint64_t v, one = 1;
+
+    for (;;) {
+        uint64_t t;
+        int i;
+
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            die("poll", errno);
+        }
+        t = now_ns();
+        for (i = 0; i < 2; i++) {
+            if ((p[i].revents & POLLIN) != 0 &&
+                read(p[i].fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
+                die("eventfd read", errno);
+            }
+        }
+        if (atomic_load(&w->stop)) {
+            return NULL;
+        }
+        __atomic_store_n(&w->wake_ns, t, __ATOMIC_RELEASE);
+        if (write(w->ack_fd, &one, sizeof(one)) != (ssize_t)sizeof(one)) {
+            die("eventfd write", errno);
+        }
+    }
+}
+
+static void
+efd_read(int fd)
+{
+    uint64_t v;
+
+    if (read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
+        die("eventfd read", errno);
+    }
+}
+
+static void
+efd_write(int fd)
+{
+    uint64_t one = 1;
+
+    if (write(fd, &one, sizeof(one)) != (ssize_t)sizeof(one)) {
+        die("eventfd write", errno);
+    }
+}
+
+static void
+bench_wake(struct pfu *u)
+{
+    uint64_t *s[KINDS + 1];
+    struct waiter w = {.irq_fd = u->efd[1]};
+    struct vidxd_desc d;
+    pthread_t th;
+    struct dist a, b, f, r;
+    int i, j;
+
+    for (j = 0; j <= KINDS; j++) {
+        s[j] = samples();
+    }
+    w.kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    w.ack_fd = eventfd(0, EFD_CLOEXEC);
+    if (w.kick_fd < 0 || w.ack_fd < 0) {
+        die("eventfd", errno);
+    }
+    atomic_init(&w.stop, false);
+    if (pthread_create(&th, NULL, waiter_main, &w) != 0) {
+        die("pthread_create", EAGAIN);
+    }
+    make_desc(&d, true);
+    /* Three kinds of rounds, interleaved so that they share the machine's
+     * state: 0 submit -> record (spinning), 1 submit -> interrupt wake
+     * (main blocked), 2 eventfd ping-pong (the floor). */
+    for (i = 0; i < KINDS * (ROUNDS + WARMUP); i++) {
+        int k = (i - KINDS * WARMUP) / KINDS;
+        bool keep = i >= KINDS * WARMUP;
+        uint64_t t0, t1;
+
+        switch (i % KINDS) {
+        case 0:
+            /* The interrupt that follows the record wakes the waiter
+             * after t1; it is acknowledged outside the timed part. */
+            clear_cr(u);
+            t0 = now_ns();
+            pfu_submit(u, 0, &d);
+            t1 = spin_cr(u);
+            efd_read(w.ack_fd);
+            if (keep) {
+                s[0][k] = t1 - t0;
+            }
+            break;
+        case 1:
+            clear_cr(u);
+            t0 = now_ns();
+            pfu_submit(u, 0, &d);
+            efd_read(w.ack_fd);
+            if (__atomic_load_n(&u->ram[G_CR], __ATOMIC_ACQUIRE) !=
+                VIDXD_STATUS_SUCCESS) {
+                die("interrupt before completion record", EIO);
+            }
+            if (keep) {
+                s[1][k] = __atomic_load_n(&w.wake_ns, __ATOMIC_ACQUIRE) - t0;
+            }
+            break;
+        default:
+            t0 = now_ns();
+            efd_write(w.kick_fd);
+            efd_read(w.ack_fd);
+            t1 = now_ns();
+            if (keep) {
+                s[2][k] = __atomic_load_n(&w.wake_ns, __ATOMIC_ACQUIRE) - t0;
+                s[3][k] = t1 - t0;
+            }
+            break;
+        }
+    }
+    atomic_store(&w.stop, true);
+    efd_write(w.kick_fd);
+    pthread_join(th, NULL);
+    close(w.kick_fd);
+    close(w.ack_fd);
+    a = summarize(s[0], ROUNDS);
+    b = summarize(s[1], ROUNDS);
+    f = summarize(s[2], ROUNDS);
+    r = summarize(s[3], ROUNDS);
+    print_dist("mapped_submit_to_cr_rci", a);
+    print_dist("mapped_submit_to_eventfd_wake", b);
+    printf("completion_to_eventfd_wake_median: %lld ns\n",
+           (long long)b.median - (long long)a.median);
+    print_dist("eventfd_pingpong_wake", f);
+    print_dist("eventfd_pingpong_rtt", r);
+    printf("ratio completion_to_eventfd_wake_median/eventfd_pingpong_wake: "
+           "%.3f\n",
+           ((double)b.median - (double)a.median) / (double)f.median);
+    for (j = 0; j <= KINDS; j++) {
+        free(s[j]);
+    }
+}
+
+/*
+ * What one idle pass of a worker costs in mapped mode: vidxd_dsa_process()
+ * on a device without work polls every slot of every portal page of every
+ * WQ once (dsa/portal.c) and finds nothing.  A worker that is already
+ * spinning picks a new descriptor up within about one such pass.
+ */
+static void
+bench_scan_pass(void)
+{
+    struct vidxd_dsa_config cfg;
+    struct vidxd_dsa *dsa;
+    uint64_t *s = samples();
+    struct dist d;
+    int i, rc;
+
+    vidxd_dsa_config_default(&cfg);
+    cfg.portal_mode = VIDXD_DSA_PORTAL_MAPPED;
+    cfg.workers = 0;
+    rc = vidxd_dsa_create(&cfg, NULL, NULL, &dsa);
+    if (rc < 0) {
+        die("vidxd_dsa_create", -rc);
+    }
+    for (i = 0; i < ROUNDS + WARMUP; i++) {
+        uint64_t t0 = now_ns();
+
+        if (vidxd_dsa_process(dsa) != 0) {
+            die("idle process", EIO);
+        }
+        if (i >= WARMUP) {
+            s[i - WARMUP] = now_ns() - t0;
+        }
+    }
+    vidxd_dsa_destroy(dsa);
+    d = summarize(s, ROUNDS);
+    printf("mapped_idle_poll_pass_%uwqs_median: %llu ns\n", cfg.num_wqs,
+           (unsigned long long)d.median);
+    free(s);
+}
+
+static void
+pf_config(struct vidxd_dsa_config *cfg, enum vidxd_dsa_portal_mode mode)
+{
+    vidxd_dsa_config_default(cfg);
+    cfg->portal_mode = mode;
+    cfg->workers = 1;
+}
+
+static void
+setup(struct pfu *u, enum vidxd_dsa_portal_mode mode)
+{
+    struct vidxd_dsa_config cfg;
+    uint32_t sts;
+    int rc;
+
+    pf_config(&cfg, mode);
+    rc = pfu_start(u, &cfg);
+    if (rc < 0) {
+        die("pfu_start", -rc);
+    }
+    if ((mode == VIDXD_DSA_PORTAL_MAPPED) != (u->bar2 != NULL)) {
+        die("portal mapping", EINVAL);
+    }
+    sts = pfu_setup_wq(u, 0, 16);
+    if (sts != 0) {
+        fprintf(stderr, "bench_vfio: WQ set-up: CMDSTS 0x%x\n", sts);
+        exit(1);
+    }
+}
+
+int
+main(void)
+{
+    struct pfu u;
+    struct dist m, t;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    printf("rounds: %d samples\n", ROUNDS);
+    /* Mapped portals, one worker: (a), (b) mapped, (c). */
+    setup(&u, VIDXD_DSA_PORTAL_MAPPED);
+    bench_region_read(&u);
+    m = submit_to_cr(&u);
+    bench_wake(&u);
+    pfu_stop(&u);
+    /* Trapped portals, one worker: (b) trapped. */
+    setup(&u, VIDXD_DSA_PORTAL_TRAPPED);
+    t = submit_to_cr(&u);
+    pfu_stop(&u);
+    print_dist("mapped_submit_to_cr_memmove64", m);
+    print_dist("trapped_submit_to_cr_memmove64", t);
+    bench_scan_pass();
+    printf("ratio trapped_submit_to_cr_median/mapped: %.3f\n",
+           (double)t.median / (double)m.median);
+    return 0;
 }

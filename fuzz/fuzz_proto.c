@@ -164,7 +164,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
-/* ---- seed corpus ------------------------------------------------------- */
+/* ---- seed corpus --------------------------------------------------------- */
 
 static void
 put_seed(const char *dir, const char *name, uint16_t cmd, uint32_t flags,

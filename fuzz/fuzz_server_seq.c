@@ -548,7 +548,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
-/* ---- seed corpus ------------------------------------------------------- */
+/* ---- seed corpus --------------------------------------------------------- */
 
 static void
 put_seed(const char *dir, const char *name, const uint8_t *b, size_t n)

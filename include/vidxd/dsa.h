@@ -438,4 +438,21 @@ struct vidxd_dsa_wq_stats {
 VIDXD_API int vidxd_dsa_wq_stats(struct vidxd_dsa *dsa, unsigned wq,
                                  struct vidxd_dsa_wq_stats *out);
 
+/*
+ * Build the PCI config space of a DSA function (the physical function or a
+ * virtual device): Intel 8086:0b25, class 0x088000, BAR0 of @bar0_size and
+ * BAR2 of @bar2_size (64-bit prefetchable memory), a PCIe capability of a
+ * Root Complex Integrated Endpoint with FLR, and MSI-X with @num_msix
+ * vectors whose table and PBA are in BAR0 (dsa.md §1.1, §5.1).  The caller
+ * owns *@out (vidxd_pci_cfg_destroy).
+ * Returns 0; -EINVAL (a size the pci layer refuses, num_msix 0 or > 2048);
+ * -ENOMEM.
+ */
+struct vidxd_pci_cfg;
+VIDXD_API int vidxd_dsa_pci_cfg_create(uint64_t bar0_size, uint64_t bar2_size,
+                                       unsigned num_msix,
+                                       uint32_t msix_table_offset,
+                                       uint32_t msix_pba_offset,
+                                       struct vidxd_pci_cfg **out);
+
 #endif /* VIDXD_DSA_H */

@@ -81,6 +81,20 @@ VIDXD_API void *vidxd_as_translate(struct vidxd_as *as, uint64_t iova,
                                    uint64_t *contig);
 
 /*
+ * Hint that [@iova, @iova + @len) will soon be accessed with @prot: if
+ * @iova translates with @prot, start bringing the cache line holding it,
+ * and the next one if the range and the mapping reach it, into the calling
+ * thread's caches (for writing if @prot has VIDXD_MEM_WRITE); the hardware
+ * prefetchers follow a longer buffer.  Never faults, never waits for
+ * memory, has no other effect; an address that does not translate is
+ * ignored.  Call between vidxd_as_enter() and vidxd_as_leave().  Executors
+ * use it on the next queued descriptor while they run the current one, so
+ * that its cache and TLB misses overlap that work.
+ */
+VIDXD_API void vidxd_as_prefetch(struct vidxd_as *as, uint64_t iova,
+                                 uint64_t len, unsigned prot);
+
+/*
  * Copy @len bytes from guest @iova to @dst (read) or from @src to guest
  * @iova (write), crossing mappings as needed.
  * Returns 0, or -EFAULT with *@fault_iova set to the first address that

@@ -445,50 +445,10 @@ int
 pf_build_pci_cfg(const struct vidxd_dsa_layout *layout,
                  struct vidxd_pci_cfg **out)
 {
-    const struct vidxd_pci_ids ids = {
-        .vendor_id = VIDXD_PCI_VENDOR_INTEL,
-        .device_id = VIDXD_PCI_DEVICE_DSA_SPR,
-        .subsys_vendor_id = VIDXD_PCI_VENDOR_INTEL,
-        .subsys_id = 0,
-        .revision = 0,
-        .class_code = VIDXD_PCI_CLASS_DSA,
-    };
-    const struct vidxd_pci_msix_desc msix = {
-        .nvec = (uint16_t)layout->num_msix,
-        .table_bir = 0,
-        .table_offset = layout->msix_table_offset,
-        .pba_bir = 0,
-        .pba_offset = layout->msix_pba_offset,
-    };
-    struct vidxd_pci_cfg *cfg;
-    int rc;
-
-    rc = vidxd_pci_cfg_create(&ids, VIDXD_PCIE_CFG_SIZE, &cfg);
-    if (rc < 0) {
-        return rc;
-    }
-    /* Both BARs are 64-bit prefetchable memory (dsa.md §5.1, §8.1). */
-    rc = vidxd_pci_cfg_set_bar(cfg, 0, layout->bar0_size,
-                               VIDXD_PCI_BAR_MEM64 | VIDXD_PCI_BAR_PREFETCH);
-    if (rc == 0) {
-        rc = vidxd_pci_cfg_set_bar(cfg, 2, layout->bar2_size,
-                                   VIDXD_PCI_BAR_MEM64 |
-                                       VIDXD_PCI_BAR_PREFETCH);
-    }
-    /* An RCiEP, as DSA is on SPR (dsa.md §1.1), with FLR. */
-    if (rc == 0) {
-        rc = vidxd_pci_cfg_add_pcie(cfg, VIDXD_PCIE_RCIEP, VIDXD_PCIE_CAP_FLR,
-                                    NULL);
-    }
-    if (rc == 0) {
-        rc = vidxd_pci_cfg_add_msix(cfg, &msix, NULL);
-    }
-    if (rc < 0) {
-        vidxd_pci_cfg_destroy(cfg);
-        return rc;
-    }
-    *out = cfg;
-    return 0;
+    return vidxd_dsa_pci_cfg_create(layout->bar0_size, layout->bar2_size,
+                                    layout->num_msix,
+                                    layout->msix_table_offset,
+                                    layout->msix_pba_offset, out);
 }
 
 int

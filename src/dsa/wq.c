@@ -368,9 +368,70 @@ sweep_end(struct vidxd_dsa *dsa, struct sweep *sw)
     sw->held = false;
 }
 
+/*
+ * The entry queued behind the one about to execute, if any: its buffers
+ * are prefetched while the current one runs (see prefetch_next()).
+ */
+struct peek {
+    bool valid;
+    uint32_t pasid;
+    uint64_t src, dst, cra;
+    uint32_t size;
+    uint32_t flags;
+};
+
+static void
+peek_next_locked(const struct dsa_wq *wq, struct peek *pk)
+{
+    const struct dsa_entry *n;
+
+    pk->valid = wq->count != 0;
+    if (!pk->valid) {
+        return;
+    }
+    n = &wq->ring[wq->head];
+    pk->pasid = n->pasid;
+    pk->src = n->desc.src;
+    pk->dst = n->desc.dst;
+    pk->cra = n->desc.completion_addr;
+    pk->size = n->desc.xfer_size;
+    pk->flags = vidxd_desc_flags(&n->desc);
+}
+
+/*
+ * A backlogged queue is a stream of descriptors whose guest buffers are
+ * rarely in this thread's caches.  Prefetching the first lines of the next
+ * descriptor's source, destination and record (when it goes to the space
+ * we are in) lets their cache and TLB misses overlap the current
+ * descriptor instead of following it; the hardware prefetchers do the
+ * rest of a long buffer.  Pure hints: the fields are not validated (a
+ * field that is no address for its opcode just translates to nothing or
+ * to the guest's own memory), nothing can fault.  Zero fields, which is
+ * what an operation's unused ones hold, are skipped: looking them up costs
+ * more than it can gain.
+ */
+static void
+prefetch_next(struct sweep *sw, const struct peek *pk, uint32_t pasid)
+{
+    if (!pk->valid || pk->pasid != pasid) {
+        return;
+    }
+    if (pk->src != 0) {
+        vidxd_as_prefetch(sw->as, pk->src, pk->size, VIDXD_MEM_READ);
+    }
+    if (pk->dst != 0) {
+        vidxd_as_prefetch(sw->as, pk->dst, pk->size, VIDXD_MEM_WRITE);
+    }
+    if ((pk->flags & VIDXD_FLAG_CRAV) != 0) {
+        vidxd_as_prefetch(sw->as, pk->cra, sizeof(struct vidxd_comp),
+                          VIDXD_MEM_WRITE);
+    }
+}
+
 static void
 execute(struct dsa_wq *wq, const struct dsa_entry *e,
-        const struct dsa_wq_run *run, struct sweep *sw)
+        const struct dsa_wq_run *run, struct sweep *sw,
+        const struct peek *pk)
 {
     struct vidxd_dsa *dsa = wq->dsa;
     struct vidxd_engine_stats st = {0};
@@ -387,6 +448,7 @@ execute(struct dsa_wq *wq, const struct dsa_entry *e,
 
     memcpy(ctx.opcap, dsa->cfg.opcap, sizeof(ctx.opcap));
     ctx.as = sweep_as(dsa, sw, e->pasid);
+    prefetch_next(sw, pk, e->pasid);
     wq->cur = e;
     vidxd_engine_execute(&ctx, &e->desc);
     wq->cur = NULL;
@@ -408,6 +470,7 @@ dsa_wq_run(struct dsa_wq *wq, unsigned budget)
     struct dsa_entry e;
     struct dsa_wq_run run;
     struct sweep sw = {0};
+    struct peek pk;
     unsigned n = 0;
 
     pthread_mutex_lock(&wq->lock);
@@ -424,8 +487,9 @@ dsa_wq_run(struct dsa_wq *wq, unsigned budget)
         wq->exec_pending = true;
         run = wq->run;
         __atomic_sub_fetch(&wq->dsa->pending, 1, __ATOMIC_SEQ_CST);
+        peek_next_locked(wq, &pk);
         pthread_mutex_unlock(&wq->lock);
-        execute(wq, &e, &run, &sw);
+        execute(wq, &e, &run, &sw, &pk);
         pthread_mutex_lock(&wq->lock);
         wq->exec_pending = false;
         wq->seq_done++;

@@ -455,6 +455,23 @@ op_batch(struct engine_job *j)
     return failed ? VIDXD_STATUS_BATCH_FAIL : VIDXD_STATUS_SUCCESS;
 }
 
+void
+engine_record_early(struct engine_job *j)
+{
+    uint64_t n = 0;
+    uint8_t *h;
+
+    if ((j->flags & (VIDXD_FLAG_CRAV | VIDXD_FLAG_RCR)) !=
+        (VIDXD_FLAG_CRAV | VIDXD_FLAG_RCR)) {
+        return;
+    }
+    h = vidxd_as_translate(j->as, j->d->completion_addr, sizeof(j->cr),
+                           VIDXD_MEM_WRITE, &n);
+    if (h != NULL && n == sizeof(j->cr)) {
+        engine_record_prefetch(j, h);
+    }
+}
+
 uint8_t *
 engine_xlate_back(const struct engine_job *j, uint64_t base, uint64_t end,
                   unsigned prot, uint64_t *n)

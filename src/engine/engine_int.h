@@ -25,7 +25,7 @@ struct engine_job {
     bool in_batch;
     uint16_t batch_idx;
     uint64_t bytes; /* processed bytes, for statistics */
-    uint8_t *crh;   /* record already translated by the operation, or NULL */
+    uint8_t *crh;   /* record already translated (writable), or NULL */
     /* Record under construction; status set last.  Aligned so that its
      * zeroing and the record write see whole, forwardable stores. */
     _Alignas(32) struct vidxd_comp cr;
@@ -96,6 +96,28 @@ engine_xlate(const struct engine_job *j, uint64_t base, uint64_t off,
     }
     return vidxd_as_translate(j->as, a, len, prot, n);
 }
+
+/*
+ * If the descriptor will write a record on success (CRAV and RCR), resolve
+ * the record now and start fetching its line for writing, so that the
+ * write at the end does not wait for memory while nothing else is in
+ * flight: guest records are rarely in this thread's caches.  A record that
+ * does not translate is left to write_record(), which reports it.
+ */
+static inline void
+engine_record_prefetch(struct engine_job *j, uint8_t *h)
+{
+    j->crh = h;
+    /* PREFETCHW (a NOP where unsupported): GCC emits it for
+     * __builtin_prefetch only with -mprfchw. */
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ volatile("prefetchw %0" : : "m"(*h));
+#else
+    __builtin_prefetch(h, 1, 3);
+#endif
+}
+
+void engine_record_early(struct engine_job *j);
 
 /*
  * Translate the contiguous tail of [base, base + end): returns the host

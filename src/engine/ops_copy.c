@@ -117,7 +117,7 @@ memmove_resolve(struct engine_job *j, uint64_t src, uint64_t dst, uint64_t len,
         *s = p + (src - lo);
         *t = p + (dst - lo);
         if (rec) {
-            j->crh = p + (cra - lo);
+            engine_record_prefetch(j, p + (cra - lo));
         }
         return true;
     }
@@ -129,7 +129,7 @@ memmove_resolve(struct engine_job *j, uint64_t src, uint64_t dst, uint64_t len,
             *t = p + (dst - lo);
         }
         if (rec && inside(cra, sizeof(j->cr), lo, c)) {
-            j->crh = p + (cra - lo);
+            engine_record_prefetch(j, p + (cra - lo));
         }
     }
     if (*s == NULL) {

@@ -74,6 +74,7 @@ engine_op_crcgen(struct engine_job *j)
     if (st != 0) {
         return st;
     }
+    engine_record_early(j);
     j->bytes = len;
     while (off < len) {
         uint64_t n = 0;
@@ -108,6 +109,7 @@ engine_op_copy_crc(struct engine_job *j)
     if (st != 0) {
         return st;
     }
+    engine_record_early(j);
     j->bytes = len;
     while (off < len) {
         uint64_t ns = 0, nd = 0, i;

@@ -31,12 +31,17 @@ struct as_map {
 };
 
 struct vidxd_as {
+    /* Written by every enter and leave, from every executing thread. */
     pthread_rwlock_t lock;
-    uint64_t gen; /* changes with the table; written under the write lock */
-    uint32_t pasid;
+    /* Whatever the alignment, no cache line holds both a byte of the lock
+     * and one of the fields below, which every translation reads. */
+    char pad[64];
+    /* Written under the write lock only. */
+    uint64_t gen; /* changes with the table */
     size_t n;
-    size_t cap;
     struct as_map *maps;
+    size_t cap;
+    uint32_t pasid;
 };
 
 /*
@@ -261,30 +266,34 @@ lookup_slow(struct vidxd_as *as, uint64_t iova, struct as_tcache *tc)
     return &tc->way[i];
 }
 
+/*
+ * The mapping holding @iova as a cache way of the calling thread, or NULL.
+ * as->gen is stable here: changes need the write lock, and the caller is
+ * inside (holds the read lock).
+ */
+static inline const struct as_tway *
+lookup(struct vidxd_as *as, uint64_t iova)
+{
+    struct as_tcache *tc = &as_tc;
+
+    if (tc->as == as && tc->gen == as->gen) {
+        for (unsigned w = 0; w < AS_TC_WAYS; w++) {
+            if (iova - tc->way[w].iova <= tc->way[w].span) {
+                return &tc->way[w];
+            }
+        }
+    }
+    return lookup_slow(as, iova, tc);
+}
+
 void *
 vidxd_as_translate(struct vidxd_as *as, uint64_t iova, uint64_t len,
                    unsigned prot, uint64_t *contig)
 {
-    struct as_tcache *tc = &as_tc;
-    const struct as_tway *m;
+    const struct as_tway *m = lookup(as, iova);
     uint64_t off, left;
 
-    /* as->gen is stable here: changes need the write lock, and the caller
-     * is inside (holds the read lock). */
-    if (tc->as == as && tc->gen == as->gen) {
-        for (unsigned w = 0; w < AS_TC_WAYS; w++) {
-            m = &tc->way[w];
-            if (iova - m->iova <= m->span) {
-                goto found;
-            }
-        }
-    }
-    m = lookup_slow(as, iova, tc);
-    if (m == NULL) {
-        return NULL;
-    }
-found:
-    if (m->host == NULL || (m->prot & prot) != prot) {
+    if (m == NULL || m->host == NULL || (m->prot & prot) != prot) {
         return NULL;
     }
     if (len == 0) {
@@ -295,6 +304,51 @@ found:
     left = m->span - off;
     *contig = (len - 1 <= left) ? len : left + 1;
     return m->host + off;
+}
+
+/*
+ * Prefetch a line for writing (PREFETCHW): the line arrives ready to be
+ * written, without a second ownership request.  GCC emits it for
+ * __builtin_prefetch only with -mprfchw; the encoding is a NOP on x86 CPUs
+ * that lack it.
+ */
+static inline void
+prefetch_w(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p, 1, 3);
+#endif
+}
+
+void
+vidxd_as_prefetch(struct vidxd_as *as, uint64_t iova, uint64_t len,
+                  unsigned prot)
+{
+    const struct as_tway *m = lookup(as, iova);
+    const uint8_t *h;
+    uint64_t off;
+    bool two;
+
+    if (m == NULL || m->host == NULL || (m->prot & prot) != prot) {
+        return;
+    }
+    off = iova - m->iova;
+    h = m->host + off;
+    /* The line after, if the range and the mapping reach it. */
+    two = len > 64 - ((uintptr_t)h & 63) && m->span - off >= 64;
+    if ((prot & VIDXD_MEM_WRITE) != 0) {
+        prefetch_w(h);
+        if (two) {
+            prefetch_w(h + 64);
+        }
+    } else {
+        __builtin_prefetch(h, 0, 3);
+        if (two) {
+            __builtin_prefetch(h + 64, 0, 3);
+        }
+    }
 }
 
 static int

@@ -133,7 +133,8 @@ vidxd_pci_cfg_set_bar(struct vidxd_pci_cfg *cfg, unsigned bar, uint64_t size,
         }
     } else if (size < 16 ||
                (!(flags & VIDXD_PCI_BAR_MEM64) && size > (1ull << 31)) ||
-               ((flags & VIDXD_PCI_BAR_MEM64) && bar + 1 >= VIDXD_PCI_NUM_BARS)) {
+               ((flags & VIDXD_PCI_BAR_MEM64) &&
+                bar + 1 >= VIDXD_PCI_NUM_BARS)) {
         return -EINVAL;
     }
     if (cfg->bar_size[bar] != 0 || cfg->bar_upper[bar] ||

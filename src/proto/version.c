@@ -193,7 +193,7 @@ proto_caps_format(const struct proto_caps *caps, unsigned keys, char *buf,
 
 #define APPEND(...)                                                            \
     do {                                                                       \
-        n = snprintf(buf + len, cap > len ? cap - len : 0, __VA_ARGS__);        \
+        n = snprintf(buf + len, cap > len ? cap - len : 0, __VA_ARGS__);       \
         if (n < 0 || (size_t)n >= (cap > len ? cap - len : 0)) {               \
             return -ENOSPC;                                                    \
         }                                                                      \

@@ -45,7 +45,7 @@ enum vidxd_vu_cmd {
 #define VIDXD_VU_F_NO_REPLY 0x10u
 #define VIDXD_VU_F_ERROR 0x20u
 
-/* §1.3 VERSION: the only protocol version that exists (QEMU rejects others). */
+/* §1.3 VERSION: the only protocol version there is (QEMU rejects others). */
 #define VIDXD_VU_MAJOR 0
 #define VIDXD_VU_MINOR 0
 

@@ -158,10 +158,10 @@ server_dma_map(struct vidxd_server *srv, const uint8_t *p, size_t n,
             (srv->dma_n - i) * sizeof(*srv->dma));
     srv->dma[i] = e;
     srv->dma_n++;
-    VIDXD_DBG(SERVER_LOG, "%s: dma map [%#llx, +%#llx) flags %#x %s",
-              srv->name, (unsigned long long)m.addr,
-              (unsigned long long)m.size, m.flags,
-              host != NULL ? "mapped" : "no fd");
+    VIDXD_LOG_RATELIMIT(LOG_DEBUG, SERVER_LOG,
+                        "%s: dma map [%#llx, +%#llx) flags %#x %s", srv->name,
+                        (unsigned long long)m.addr, (unsigned long long)m.size,
+                        m.flags, host != NULL ? "mapped" : "no fd");
     return 0;
 }
 

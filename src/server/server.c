@@ -171,7 +171,8 @@ server_session_end(struct vidxd_server *srv, const char *why)
         return;
     }
     if (why != NULL) {
-        VIDXD_INFO(SERVER_LOG, "%s: client gone: %s", srv->name, why);
+        VIDXD_LOG_RATELIMIT(LOG_INFO, SERVER_LOG, "%s: client gone: %s",
+                            srv->name, why);
     }
     /* The device stops using guest memory and eventfds first. */
     if (srv->attached && srv->ops->detach != NULL) {
@@ -225,7 +226,8 @@ vidxd_server_adopt_fd(struct vidxd_server *srv, int fd)
     }
     proto_caps_default(&srv->client);
     srv->stats.sessions++;
-    VIDXD_INFO(SERVER_LOG, "%s: client connected", srv->name);
+    VIDXD_LOG_RATELIMIT(LOG_INFO, SERVER_LOG, "%s: client connected",
+                        srv->name);
     return 0;
 }
 

@@ -283,6 +283,7 @@ sock_send(struct transport *t, const struct iovec *iov, size_t iovcnt,
     struct iovec local[8];
     size_t i, total = 0;
     ssize_t n;
+    int rc;
 
     if (s->tx != NULL) {
         return -EBUSY;
@@ -304,10 +305,15 @@ sock_send(struct transport *t, const struct iovec *iov, size_t iovcnt,
         return 0;
     }
     /*
-     * A blocking socket only returns short on a signal; a non-blocking one
-     * when the peer's buffer is full.  Either way keep the rest.
+     * A blocking socket only returns short on a signal, a non-blocking one
+     * when the peer's buffer is full.  Keep the rest and try once more: on
+     * a blocking socket that sends it all.
      */
-    return queue_rest(s, iov, iovcnt, total, (size_t)n, fds, nfds);
+    rc = queue_rest(s, iov, iovcnt, total, (size_t)n, fds, nfds);
+    if (rc == 0) {
+        rc = sock_flush(t);
+    }
+    return rc == -EAGAIN ? 0 : rc;
 }
 
 static bool

@@ -59,42 +59,11 @@ static const struct vidxd_pci_cfg_hooks cfg_hooks = {
 int
 vdev_build_pci_cfg(struct vidxd_vdev *v)
 {
-    const struct vidxd_pci_ids ids = {
-        .vendor_id = VIDXD_PCI_VENDOR_INTEL,
-        .device_id = VIDXD_PCI_DEVICE_DSA_SPR,
-        .subsys_vendor_id = VIDXD_PCI_VENDOR_INTEL,
-        .subsys_id = 0,
-        .revision = 0,
-        .class_code = VIDXD_PCI_CLASS_DSA,
-    };
-    const struct vidxd_pci_msix_desc msix = {
-        .nvec = (uint16_t)v->num_vectors,
-        .table_bir = 0,
-        .table_offset = VDEV_MSIX_TABLE_OFFSET,
-        .pba_bir = 0,
-        .pba_offset = VDEV_MSIX_PBA_OFFSET,
-    };
     int rc;
 
-    rc = vidxd_pci_cfg_create(&ids, VIDXD_PCIE_CFG_SIZE, &v->pci);
-    if (rc != 0) {
-        return rc;
-    }
-    /* Both BARs 64-bit prefetchable memory (dsa.md §5.1, §8.1). */
-    rc = vidxd_pci_cfg_set_bar(v->pci, 0, VIDXD_VDEV_BAR0_SIZE,
-                               VIDXD_PCI_BAR_MEM64 | VIDXD_PCI_BAR_PREFETCH);
-    if (rc == 0) {
-        rc = vidxd_pci_cfg_set_bar(
-            v->pci, 2, (uint64_t)v->cfg.nr_wqs * VIDXD_PORTAL_WQ_STRIDE,
-            VIDXD_PCI_BAR_MEM64 | VIDXD_PCI_BAR_PREFETCH);
-    }
-    if (rc == 0) {
-        rc = vidxd_pci_cfg_add_pcie(v->pci, VIDXD_PCIE_RCIEP,
-                                    VIDXD_PCIE_CAP_FLR, NULL);
-    }
-    if (rc == 0) {
-        rc = vidxd_pci_cfg_add_msix(v->pci, &msix, NULL);
-    }
+    rc = vidxd_dsa_pci_cfg_create(
+        VIDXD_VDEV_BAR0_SIZE, (uint64_t)v->cfg.nr_wqs * VIDXD_PORTAL_WQ_STRIDE,
+        v->num_vectors, VDEV_MSIX_TABLE_OFFSET, VDEV_MSIX_PBA_OFFSET, &v->pci);
     if (rc != 0) {
         return rc;
     }

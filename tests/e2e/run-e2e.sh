@@ -5,22 +5,43 @@
 # boots a Linux guest under QEMU TCG (from the cached trixie chroot made by
 # setup-chroot.sh) with the device attached through vfio-user-pci, lets the
 # guest test module (guest/) drive the DSA device, and decides pass/fail from
-# the guest console.  With --selftest it runs no daemon and attaches QEMU's
-# "edu" device instead, to check the harness itself (chroot, module build,
+# the guest console.  With --vdevs N the guest gets N virtual devices
+# instead: the daemon's control plane configures N parent WQs of type vdev
+# and creates one vdev on each through the vidxd CLI, all N are attached to
+# the one guest, and the run also checks the CLI's view (list, stats,
+# remove-vdev).  With --selftest it runs no daemon and attaches QEMU's "edu"
+# device instead, to check the harness itself (chroot, module build,
 # initramfs, PCI enumeration, "device not found" report, power-off).
 #
-# Usage: run-e2e.sh [--mode trapped|mapped] [--selftest] [--keep]
+# Usage: run-e2e.sh [--mode trapped|mapped] [--vdevs N] [--read-only]
+#                   [--config FILE] [--expect-config configurable|read-only]
+#                   [--expect-handles yes|no] [--selftest] [--keep]
+#   --mode            portal mode of the daemon (vdevs inherit it)
+#   --vdevs N         N vdevs (1..8) through the control plane; 0 (default)
+#                     attaches the daemon's device itself
+#   --read-only       daemon option --read-only (GENCAP.config_en = 0)
+#   --config FILE     daemon option --config FILE (a device description)
+#   --expect-config   what the guest must find in GENCAP.config_en (default
+#                     read-only with --vdevs or --read-only, else configurable)
+#   --expect-handles  whether the guest must get interrupt handles from
+#                     REQUEST_INT_HANDLE (default yes with --vdevs, else no)
 # Environment:
-#   VIDXD_BIN          daemon binary (default BUILD/src/daemon/vidxd)
-#   VIDXD_SERVE_ARGS   daemon arguments; @SOCK@ and @MODE@ are replaced
-#                      (default "serve --socket @SOCK@ --portal-mode @MODE@")
+#   VIDXD_BIN          daemon and CLI binary (default BUILD/tools/vidxd)
+#   VIDXD_SERVE_ARGS   daemon arguments; @SOCK@, @MODE@, @STATE@ (a fresh
+#                      state directory), @CONTROL@ (control socket) and
+#                      @WORK@ (the work directory) are replaced (default
+#                      "serve --socket @SOCK@ --portal-mode @MODE@
+#                      --state-dir @STATE@", plus "--control @CONTROL@
+#                      --vdev-dir @WORK@" with --vdevs; --read-only and
+#                      --config are appended)
 #   VIDXD_E2E_CACHE    chroot and module cache (default /var/cache/vidxd-e2e)
 #   VIDXD_E2E_TIMEOUT  hard limit for one guest run in seconds (default 600)
-#   VIDXD_E2E_LOGDIR   where console and daemon logs are kept
+#   VIDXD_E2E_LOGDIR   where console, daemon and CLI logs are kept
 #                      (default BUILD/meson-logs/e2e)
 #   VIDXD_E2E_MODARGS  extra guest module parameters, comma-separated
+#   VIDXD_E2E_SMP      guest CPUs (default 1)
 #   VIDXD_E2E_NAME     name of the run in messages and log file names
-# Exit status: 0 pass, 1 fail, 77 skipped (no daemon binary yet).
+# Exit status: 0 pass, 1 fail, 77 skipped (no daemon binary yet, not root).
 
 set -uo pipefail
 
@@ -29,19 +50,29 @@ SRCROOT=$(cd "$HERE/../.." && pwd)
 BUILD=${VIDXD_BUILD_ROOT:-$SRCROOT/build}
 CACHE=${VIDXD_E2E_CACHE:-/var/cache/vidxd-e2e}
 export VIDXD_E2E_CACHE=$CACHE
-VIDXD_BIN=${VIDXD_BIN:-$BUILD/src/daemon/vidxd}
-SERVE_ARGS=${VIDXD_SERVE_ARGS:-serve --socket @SOCK@ --portal-mode @MODE@}
+VIDXD_BIN=${VIDXD_BIN:-$BUILD/tools/vidxd}
 TIMEOUT=${VIDXD_E2E_TIMEOUT:-600}
 LOGDIR=${VIDXD_E2E_LOGDIR:-$BUILD/meson-logs/e2e}
 MODARGS=${VIDXD_E2E_MODARGS:-}
+SMP=${VIDXD_E2E_SMP:-1}
 
 mode=trapped
 selftest=0
 keep=0
+nvdevs=0
+read_only=0
+devconfig=
+expect_config=
+expect_handles=
 while [ $# -gt 0 ]; do
     case "$1" in
         --mode) mode=${2:-}; shift ;;
         --mode=*) mode=${1#*=} ;;
+        --vdevs) nvdevs=${2:-}; shift ;;
+        --read-only) read_only=1 ;;
+        --config) devconfig=${2:-}; shift ;;
+        --expect-config) expect_config=${2:-}; shift ;;
+        --expect-handles) expect_handles=${2:-}; shift ;;
         --selftest) selftest=1 ;;
         --keep) keep=1 ;;
         -h|--help) sed -n '3,/^$/p' "$0" | sed 's/^# \?//'; exit 0 ;;
@@ -53,8 +84,33 @@ case "$mode" in
     trapped|mapped) ;;
     *) echo "run-e2e: --mode must be trapped or mapped" >&2; exit 1 ;;
 esac
+case "$nvdevs" in
+    [0-8]) ;;
+    *) echo "run-e2e: --vdevs must be 0..8" >&2; exit 1 ;;
+esac
+if [ -z "$expect_config" ]; then
+    if [ "$nvdevs" -gt 0 ] || [ "$read_only" = 1 ]; then
+        expect_config=read-only
+    else
+        expect_config=configurable
+    fi
+fi
+if [ -z "$expect_handles" ]; then
+    if [ "$nvdevs" -gt 0 ]; then expect_handles=yes; else expect_handles=no; fi
+fi
+case "$expect_config/$expect_handles" in
+    configurable/yes|configurable/no|read-only/yes|read-only/no) ;;
+    *) echo "run-e2e: bad --expect-config or --expect-handles" >&2; exit 1 ;;
+esac
+if [ -n "$devconfig" ] && [ ! -r "$devconfig" ]; then
+    echo "run-e2e: cannot read --config $devconfig" >&2
+    exit 1
+fi
 # The run's name labels its messages and log files.
-name=${VIDXD_E2E_NAME:-$([ "$selftest" = 1 ] && echo selftest || echo "$mode")}
+default_name=$mode
+[ "$nvdevs" -gt 0 ] && default_name=vdev-$mode
+[ "$selftest" = 1 ] && default_name=selftest
+name=${VIDXD_E2E_NAME:-$default_name}
 
 log() { echo "run-e2e[$name]: $*"; }
 fail() { echo "run-e2e[$name]: FAIL: $*"; exit 1; }
@@ -120,13 +176,17 @@ done
 WDIR=/run/vidxd-e2e.$$
 WORK="$ROOT$WDIR"
 SOCK="$WORK/vidxd.sock"
+CONTROL="$WORK/control.sock"
+STATE="$WORK/state"
 [ ${#SOCK} -lt 108 ] || fail "socket path too long for a UNIX socket: $SOCK (shorten VIDXD_E2E_CACHE)"
 rm -rf "$WORK"
 mkdir -p "$WORK" "$LOGDIR"
 CONSOLE="$LOGDIR/console-$name.log"
 DAEMON_LOG="$LOGDIR/daemon-$name.log"
+CLI_LOG="$LOGDIR/cli-$name.log"
 : >"$CONSOLE"
 : >"$DAEMON_LOG"
+: >"$CLI_LOG"
 
 # alive PID: the process exists and is not a zombie (kill -0 succeeds on a
 # zombie, so a daemon that crashed would look alive).
@@ -135,6 +195,7 @@ alive() {
 }
 
 daemon_pid=
+poller_pid=
 stop_daemon() {
     local _
     [ -n "$daemon_pid" ] || return 0
@@ -152,7 +213,14 @@ stop_daemon() {
     wait "$daemon_pid" 2>/dev/null
     daemon_pid=
 }
+stop_poller() {
+    [ -n "$poller_pid" ] || return 0
+    kill "$poller_pid" 2>/dev/null
+    wait "$poller_pid" 2>/dev/null
+    poller_pid=
+}
 cleanup() {
+    stop_poller
     stop_daemon
     if [ "$keep" = 0 ]; then
         rm -rf "$WORK"
@@ -195,29 +263,134 @@ rm -rf "$IRD"
 log "initramfs built in $(elapsed "$t0") s ($(du -h "$WORK/initrd.cpio" | cut -f1))"
 
 # ---- daemon ---------------------------------------------------------------
+errors=()
+UUIDS=()
+VSOCKS=()
+DEVICES=()
+CLI_OUT=
+
+# cli ARGS...: the vidxd CLI against the daemon; the command, its output
+# and status go to the CLI log; the output is left in CLI_OUT.
+cli() {
+    local rc
+    CLI_OUT=$("$VIDXD_BIN" --control "$CONTROL" "$@" 2>&1 8>&-)
+    rc=$?
+    { echo "\$ vidxd --control $CONTROL $*"; echo "$CLI_OUT"; echo "(exit $rc)"; } >>"$CLI_LOG"
+    return $rc
+}
+# vdev_states UUID...: reads `vidxd list --vdevs` (JSON) on stdin; prints
+# "UUID connected|disconnected|missing" for each UUID and "total N".
+vdev_states() {
+    python3 -c '
+import json, sys
+try:
+    vdevs = {v["uuid"]: v for v in json.load(sys.stdin)}
+except (ValueError, TypeError, KeyError) as e:
+    print("unparsable", e)
+    sys.exit(1)
+for u in sys.argv[1:]:
+    v = vdevs.get(u)
+    print(u, "missing" if v is None else
+          "connected" if v.get("connected") is True else "disconnected")
+print("total", len(vdevs))
+' "$@"
+}
+# count_state STATE: how many UUIDs vdev_states found in STATE (stdin).
+count_state() { grep -c " $1\$"; }
+cli_fail() {
+    echo "---- CLI log ($CLI_LOG) ----"
+    cat "$CLI_LOG"
+    echo "---- daemon log (last 30 lines) ----"
+    tail -n 30 "$DAEMON_LOG"
+    fail "$*"
+}
+
 if [ "$selftest" = 1 ]; then
-    DEVICE='edu'
+    DEVICES=('edu')
     IDARG=1234:11e8
 else
-    args=${SERVE_ARGS//@SOCK@/$SOCK}
+    if [ -n "${VIDXD_SERVE_ARGS:-}" ]; then
+        args=$VIDXD_SERVE_ARGS
+    else
+        args="serve --socket @SOCK@ --portal-mode @MODE@ --state-dir @STATE@"
+        [ "$nvdevs" -gt 0 ] && args="$args --control @CONTROL@ --vdev-dir @WORK@"
+    fi
+    [ "$read_only" = 1 ] && args="$args --read-only"
+    [ -n "$devconfig" ] && args="$args --config $devconfig"
+    args=${args//@SOCK@/$SOCK}
     args=${args//@MODE@/$mode}
+    args=${args//@STATE@/$STATE}
+    args=${args//@CONTROL@/$CONTROL}
+    args=${args//@WORK@/$WORK}
     log "starting: $VIDXD_BIN $args"
     # shellcheck disable=SC2086 # word splitting of the argument string is intended
     "$VIDXD_BIN" $args >"$DAEMON_LOG" 2>&1 8>&- &
     daemon_pid=$!
-    # Readiness = the socket file exists (the daemon listens before it creates
-    # it, as bind() does); give up after 20 s or if the daemon exits.
+    # Readiness = the socket files exist (the daemon listens before it
+    # creates them, as bind() does); give up after 20 s or if the daemon exits.
+    ready() { [ -S "$SOCK" ] && { [ "$nvdevs" = 0 ] || [ -S "$CONTROL" ]; }; }
     for _ in $(seq 200); do
-        [ -S "$SOCK" ] && break
+        ready && break
         alive "$daemon_pid" || break
         sleep 0.1
     done
-    if [ ! -S "$SOCK" ]; then
+    if ! ready; then
         cat "$DAEMON_LOG"
-        fail "the daemon did not create $SOCK within 20 s (daemon log above)"
+        fail "the daemon did not create $SOCK (and the control socket) within 20 s (daemon log above)"
     fi
-    DEVICE="{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$WDIR/vidxd.sock\",\"type\":\"unix\"}}"
     IDARG=8086:0b25
+    if [ "$nvdevs" = 0 ]; then
+        DEVICES=("{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$WDIR/vidxd.sock\",\"type\":\"unix\"}}")
+    fi
+fi
+
+# ---- virtual devices through the control plane (docs/cli.md) -------------
+if [ "$nvdevs" -gt 0 ]; then
+    t0=$(now)
+    # One group with one engine and N dedicated WQs of type vdev; each vdev
+    # gets one of them.
+    cli config-engine dsa0/engine0.0 --group-id 0 || cli_fail "config-engine refused"
+    for i in $(seq 0 $((nvdevs - 1))); do
+        cli config-wq "dsa0/wq0.$i" --group-id 0 --mode dedicated --wq-size 16 \
+            --priority 10 --type vdev || cli_fail "config-wq dsa0/wq0.$i refused"
+    done
+    cli enable-device dsa0 || cli_fail "enable-device refused"
+    for i in $(seq 0 $((nvdevs - 1))); do
+        uuid=$(printf 'e2e00000-0000-4000-8000-%012x' $((i + 1)))
+        cli create-vdev dsa0 --wq "wq0.$i" --uuid "$uuid" || cli_fail "create-vdev on wq0.$i refused"
+        vsock=$(sed -n 's/^socket: //p' <<<"$CLI_OUT")
+        [ "$(sed -n 's/^uuid: //p' <<<"$CLI_OUT")" = "$uuid" ] \
+            || cli_fail "create-vdev printed another UUID than $uuid"
+        [ "$(sed -n 's/^wqs: //p' <<<"$CLI_OUT")" = "wq0.$i" ] \
+            || cli_fail "create-vdev printed other WQs than wq0.$i"
+        [ "$vsock" = "$WORK/vdev-$uuid.sock" ] \
+            || cli_fail "create-vdev printed socket '$vsock', expected $WORK/vdev-$uuid.sock (--vdev-dir)"
+        [ -S "$vsock" ] || cli_fail "the vdev socket $vsock does not exist after create-vdev"
+        grep -q "^qemu: -device '{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$vsock\"" <<<"$CLI_OUT" \
+            || cli_fail "create-vdev's qemu line does not name $vsock"
+        UUIDS+=("$uuid")
+        VSOCKS+=("$vsock")
+        # The socket as QEMU sees it, inside the chroot.
+        DEVICES+=("{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"${vsock#"$ROOT"}\",\"type\":\"unix\"}}")
+    done
+    cli list --vdevs || cli_fail "list --vdevs failed"
+    st=$(vdev_states "${UUIDS[@]}" <<<"$CLI_OUT")
+    [ "$(count_state disconnected <<<"$st")" = "$nvdevs" ] && grep -qx "total $nvdevs" <<<"$st" \
+        || cli_fail "list --vdevs before the guest: $(tr '\n' ' ' <<<"$st"), expected $nvdevs vdevs, none connected"
+    log "control plane: $nvdevs vdev(s) created in $(elapsed "$t0") s (CLI log $CLI_LOG)"
+
+    # While the guest runs, the CLI must show every vdev with its VMM.
+    (
+        while :; do
+            if out=$("$VIDXD_BIN" --control "$CONTROL" list --vdevs 2>/dev/null) &&
+                [ "$(vdev_states "${UUIDS[@]}" <<<"$out" | count_state connected)" = "$nvdevs" ]; then
+                echo "$out" >"$WORK/list-connected.json"
+                exit 0
+            fi
+            sleep 0.25
+        done
+    ) 8>&- &
+    poller_pid=$!
 fi
 
 # ---- QEMU -----------------------------------------------------------------
@@ -225,13 +398,15 @@ APPEND="console=ttyS0 quiet panic=-1 vidxd_e2e_id=$IDARG"
 [ -n "$MODARGS" ] && APPEND="$APPEND vidxd_e2e_modargs=$MODARGS"
 # shellcheck disable=SC2054 # the commas belong to QEMU option values
 QEMU_ARGS=(
-    qemu-system-x86_64 -accel tcg -smp 1 -m 512M
+    qemu-system-x86_64 -accel tcg -smp "$SMP" -m 512M
     -machine q35,memory-backend=mem
     -object memory-backend-memfd,id=mem,size=512M,share=on
     -nodefaults -no-user-config -display none -monitor none -serial stdio -no-reboot
     -kernel "/boot/vmlinuz-$KVER" -initrd "$WDIR/initrd.cpio" -append "$APPEND"
-    -device "$DEVICE"
 )
+for d in "${DEVICES[@]}"; do
+    QEMU_ARGS+=(-device "$d")
+done
 log "QEMU command line (inside the chroot): ${QEMU_ARGS[*]}"
 t0=$(now)
 # A private mount namespace gives QEMU /proc and /dev in the chroot and drops
@@ -245,6 +420,7 @@ timeout --kill-after=10 "$TIMEOUT" \
 qrc=${PIPESTATUS[0]}
 BOOT_TIME=$(elapsed "$t0")
 log "QEMU exited with status $qrc after $BOOT_TIME s"
+stop_poller
 
 daemon_alive=1
 daemon_rc=
@@ -254,10 +430,65 @@ if [ -n "$daemon_pid" ] && ! alive "$daemon_pid"; then
     daemon_rc=$?
     daemon_pid=
 fi
+
+# ---- virtual devices after the guest ---------------------------------------
+if [ "$nvdevs" -gt 0 ]; then
+    if [ -s "$WORK/list-connected.json" ]; then
+        cp "$WORK/list-connected.json" "$LOGDIR/list-connected-$name.json"
+        log "vidxd list showed all $nvdevs vdevs with a connected VMM during the run ($LOGDIR/list-connected-$name.json)"
+    else
+        errors+=("vidxd list --vdevs never showed all $nvdevs vdevs connected while the guest ran")
+    fi
+fi
+if [ "$nvdevs" -gt 0 ] && [ "$daemon_alive" = 1 ]; then
+    # QEMU has exited: the daemon notices the disconnects (give it 5 s).
+    st=
+    for _ in $(seq 50); do
+        cli list --vdevs && st=$(vdev_states "${UUIDS[@]}" <<<"$CLI_OUT") &&
+            [ "$(count_state disconnected <<<"$st")" = "$nvdevs" ] && break
+        sleep 0.1
+    done
+    [ "$(count_state disconnected <<<"$st")" = "$nvdevs" ] \
+        || errors+=("after power-off list --vdevs shows: $(tr '\n' ' ' <<<"$st")(expected all disconnected)")
+    # Each vdev's descriptors went to its own parent WQ.
+    if cli stats dsa0; then
+        if ! python3 -c '
+import json, sys
+n = int(sys.argv[1])
+dev = [d for d in json.load(sys.stdin) if d["dev"] == "dsa0"][0]
+wqs = {w["dev"]: w for w in dev["wqs"]}
+ok = True
+for i in range(n):
+    w = wqs.get("wq0.%d" % i, {})
+    print("wq0.%d: %s" % (i, " ".join("%s=%s" % (k, v) for k, v in w.items() if k != "dev")))
+    ok = ok and w.get("submitted", 0) > 0 and w.get("dropped", 1) == 0
+sys.exit(0 if ok else 1)
+' "$nvdevs" <<<"$CLI_OUT" >"$WORK/stats.txt" 2>&1; then
+            errors+=("stats: a vdev parent WQ took no descriptor or dropped some: $(tr '\n' ';' <"$WORK/stats.txt")")
+        fi
+        sed 's/^/parent /' "$WORK/stats.txt" | while read -r l; do log "$l"; done
+    else
+        errors+=("stats dsa0 failed: $CLI_OUT")
+    fi
+    for i in "${!UUIDS[@]}"; do
+        if ! cli remove-vdev "${UUIDS[$i]}"; then
+            errors+=("remove-vdev ${UUIDS[$i]} failed: $CLI_OUT")
+        elif [ "$CLI_OUT" != "removed vdev ${UUIDS[$i]}" ]; then
+            errors+=("remove-vdev ${UUIDS[$i]} printed '$CLI_OUT'")
+        fi
+        [ ! -e "${VSOCKS[$i]}" ] || errors+=("the socket ${VSOCKS[$i]} still exists after remove-vdev")
+    done
+    if cli list --vdevs; then
+        st=$(vdev_states "${UUIDS[@]}" <<<"$CLI_OUT")
+        grep -qx "total 0" <<<"$st" || errors+=("list --vdevs after remove-vdev: $(tr '\n' ' ' <<<"$st")")
+    else
+        errors+=("list --vdevs after remove-vdev failed: $CLI_OUT")
+    fi
+    alive "$daemon_pid" || errors+=("the daemon died while the vdevs were removed")
+fi
 stop_daemon
 
 # ---- verdict --------------------------------------------------------------
-errors=()
 con() { grep -a "$@" "$CONSOLE"; }
 # line_value PREFIX: the word that follows PREFIX on its first console line.
 line_value() { con "$1" | head -n1 | sed "s/.*$1\([^ ]*\).*/\1/" | tr -d '\r'; }
@@ -277,24 +508,53 @@ if [ "$selftest" = 1 ]; then
         || errors+=("the init did not find the edu device $IDARG on the PCI bus")
     con -q 'vidxd-e2e: FAIL probe: device 8086:0b25 not found' \
         || errors+=("the module did not report 'device not found'")
-    con -q 'vidxd-e2e: DONE pass=0 fail=1' || errors+=("no 'DONE pass=0 fail=1' line")
+    con -q 'vidxd-e2e: DONE devices=0 plan=0 pass=0 fail=1' \
+        || errors+=("no 'DONE devices=0 plan=0 pass=0 fail=1' line")
     con -Eq 'vidxd-e2e-init: insmod rc=[1-9]' \
         || errors+=("insmod did not fail without a device")
 else
-    con -q 'vidxd-e2e-init: found 8086:0b25 at' || errors+=("no 8086:0b25 device on the guest PCI bus")
-    cls=$(line_value 'vidxd-e2e-init: found 8086:0b25 at [^ ]* class ')
-    [ "$cls" = 0x088000 ] || errors+=("class code '$cls', expected 0x088000")
-    msix=$(line_value 'vidxd-e2e-init: msix-count ')
-    nwqs=$(line_value 'vidxd-e2e: INFO num_wqs=')
-    if [ -z "$nwqs" ] || [ "$msix" != "$((nwqs + 1))" ]; then
-        errors+=("lspci MSI-X table size '$msix', expected num_wqs+1 (num_wqs '$nwqs')")
+    want=$([ "$nvdevs" -gt 0 ] && echo "$nvdevs" || echo 1)
+    # Checks per device (the module's plan): 21, and 3 more with handles.
+    per=21
+    [ "$expect_handles" = yes ] && per=24
+    total=$((want * per))
+    [ "$want" -gt 1 ] && total=$((total + 1))
+    bdfs=$(con -o "vidxd-e2e-init: found $IDARG at [^ ]*" | sed 's/.* at //' | tr -d '\r')
+    nfound=$(echo "$bdfs" | grep -c .)
+    [ "$nfound" = "$want" ] || errors+=("the guest has $nfound device(s) $IDARG, expected $want")
+    for bdf in $bdfs; do
+        cls=$(line_value "vidxd-e2e-init: found $IDARG at $bdf class ")
+        [ "$cls" = 0x088000 ] || errors+=("$bdf: class code '$cls', expected 0x088000")
+        msix=$(line_value "vidxd-e2e-init: msix-count $bdf ")
+        nwqs=$(line_value "vidxd-e2e: dev $bdf INFO num_wqs=")
+        if [ -z "$nwqs" ] || [ "$msix" != "$((nwqs + 1))" ]; then
+            errors+=("$bdf: lspci MSI-X table size '$msix', expected num_wqs+1 (num_wqs '$nwqs')")
+        fi
+        paths=$(con -o "vidxd-e2e: dev $bdf INFO config=[^ ]* handles=[^ ]*" | head -n1 \
+            | sed 's/.* INFO //' | tr -d '\r')
+        [ "$paths" = "config=$expect_config handles=$expect_handles" ] \
+            || errors+=("$bdf: the guest found '$paths', expected 'config=$expect_config handles=$expect_handles'")
+        # The portal mode the guest sees is the one the daemon was given
+        # (QEMU falls back to trapped accesses if it cannot map a region).
+        pm=$(line_value "vidxd-e2e: dev $bdf INFO portal=")
+        [ "$pm" = "$mode" ] || errors+=("$bdf: the guest sees a '$pm' portal, expected $mode")
+        if [ "$nvdevs" -gt 0 ]; then
+            # The vdev shows its parent WQ as configured through the CLI.
+            con -q "vidxd-e2e: dev $bdf INFO read-only config: WQ 0 size 16 priority 10 " \
+                || errors+=("$bdf: the guest did not load WQ 0 with size 16 and priority 10 from the vdev")
+        fi
+        res=$(con -o "vidxd-e2e: dev $bdf DONE plan=[0-9]* pass=[0-9]* fail=[0-9]*" | head -n1 | tr -d '\r')
+        [ "$res" = "vidxd-e2e: dev $bdf DONE plan=$per pass=$per fail=0" ] \
+            || errors+=("$bdf: module result '${res:-none}', expected plan=$per pass=$per fail=0")
+    done
+    if [ "$want" -gt 1 ]; then
+        con -q 'vidxd-e2e: PASS concurrency' || errors+=("the devices did not run concurrently")
     fi
-    plan=$(line_value 'vidxd-e2e: START plan=')
-    done_line=$(con -o 'vidxd-e2e: DONE pass=[0-9]* fail=[0-9]*' | head -n1)
+    done_line=$(con -o 'vidxd-e2e: DONE devices=[0-9]* plan=[0-9]* pass=[0-9]* fail=[0-9]*' | head -n1)
     if [ -z "$done_line" ]; then
         errors+=("the module printed no DONE line")
-    elif [ "$done_line" != "vidxd-e2e: DONE pass=$plan fail=0" ]; then
-        errors+=("module result '$done_line', expected pass=$plan fail=0")
+    elif [ "$done_line" != "vidxd-e2e: DONE devices=$want plan=$total pass=$total fail=0" ]; then
+        errors+=("module result '$done_line', expected devices=$want plan=$total pass=$total fail=0")
     fi
     if ! con -q 'vidxd-e2e-init: insmod rc=0'; then
         errors+=("insmod failed")
@@ -305,17 +565,16 @@ else
 fi
 
 echo "---- results ($name) ----"
-con -E 'vidxd-e2e(-init)?: (PASS|FAIL|DONE|INFO|found|msix-count|insmod|rmmod|device)' \
+con -E 'vidxd-e2e(-init)?: (PASS|FAIL|DONE|INFO|dev|found|msix-count|insmod|rmmod|device)' \
     | sed 's/^\[[ 0-9.]*\] //'
 echo "boot+test time: $BOOT_TIME s"
 if [ ${#errors[@]} -gt 0 ]; then
     for e in "${errors[@]}"; do
         echo "run-e2e[$name]: error: $e"
     done
-    if [ -n "$daemon_pid" ]; then
-        echo "---- daemon log (last 50 lines of $DAEMON_LOG) ----"
-        tail -n 50 "$DAEMON_LOG"
-    fi
+    echo "---- daemon log (last 50 lines of $DAEMON_LOG) ----"
+    tail -n 50 "$DAEMON_LOG"
+    [ -s "$CLI_LOG" ] && echo "CLI log: $CLI_LOG"
     echo "console log: $CONSOLE"
     fail "${#errors[@]} problem(s)"
 fi

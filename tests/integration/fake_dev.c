@@ -50,7 +50,7 @@ struct fake_dev {
         n_eventfds, n_mask;
 };
 
-/* ---- DMA engine --------------------------------------------------------- */
+/* ---- DMA engine ---------------------------------------------------------- */
 
 static void
 raise_completion(struct fake_dev *dev)
@@ -169,7 +169,7 @@ doorbell(struct fake_dev *dev, uint64_t v)
     raise_completion(dev);
 }
 
-/* ---- register decode ---------------------------------------------------- */
+/* ---- register decode ----------------------------------------------------- */
 
 static uint64_t
 bar0_reg(struct fake_dev *dev, uint64_t reg)
@@ -247,7 +247,7 @@ bar0_write(struct fake_dev *dev, uint64_t off, const void *buf, size_t len)
     return 0;
 }
 
-/* ---- PCI function ops ----------------------------------------------------- */
+/* ---- PCI function ops ---------------------------------------------------- */
 
 static int
 op_region_info(void *opaque, uint32_t index, struct vidxd_region_info *ri)
@@ -424,7 +424,7 @@ fake_dev_ops(void)
     return &fake_ops;
 }
 
-/* ---- config-space hooks ------------------------------------------------- */
+/* ---- config-space hooks -------------------------------------------------- */
 
 static void
 hook_command(void *opaque, uint16_t old_cmd, uint16_t new_cmd)

@@ -121,7 +121,7 @@ after_case(void **state)
     return 0;
 }
 
-/* ---- helpers ------------------------------------------------------------ */
+/* ---- helpers ------------------------------------------------------------- */
 
 static struct client *
 fresh(bool negotiate)
@@ -207,7 +207,7 @@ probe_free(struct probe *p)
 
 static const struct vidxd_vu_device_info get_info = {16, 0, 0, 0};
 
-/* ---- framing ------------------------------------------------------------ */
+/* ---- framing ------------------------------------------------------------- */
 
 static void
 h_size_below_header(void **state)
@@ -312,7 +312,7 @@ h_dma_map_short_payload(void **state)
     client_close(c);
 }
 
-/* ---- commands and types ------------------------------------------------ */
+/* ---- commands and types -------------------------------------------------- */
 
 static void
 h_unknown_commands(void **state)
@@ -456,11 +456,16 @@ static void
 h_version_malformed_json(void **state)
 {
     static const char *const bad[] = {
-        "{\"capabilities\":", "not json", "[]", "{} {}", "{\"capabilities\":[]}",
+        "{\"capabilities\":",
+        "not json",
+        "[]",
+        "{} {}",
+        "{\"capabilities\":[]}",
         "{\"capabilities\":{\"max_msg_fds\":\"16\"}}",
         "{\"capabilities\":{\"max_data_xfer_size\":-1}}",
         "{\"capabilities\":{\"pgsizes\":65536}}", /* no 4 KiB pages */
-        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+        "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
     };
     struct client *c = fresh(false);
     size_t i;
@@ -844,7 +849,7 @@ h_unmap_while_device_dma(void **state)
     client_close(c);
 }
 
-/* ---- region access -------------------------------------------------------- */
+/* ---- region access ------------------------------------------------------- */
 
 static int
 region_read(struct client *c, uint32_t region, uint64_t off, uint32_t count)
@@ -983,7 +988,7 @@ h_reset_with_payload(void **state)
     client_close(c);
 }
 
-/* ---- interrupts ------------------------------------------------------------ */
+/* ---- interrupts ---------------------------------------------------------- */
 
 static int
 set_irqs(struct client *c, uint32_t index, uint32_t flags, uint32_t start,
@@ -1146,7 +1151,7 @@ h_saturated_eventfd_does_not_block(void **state)
     client_close(c);
 }
 
-/* ---- stream abuse ------------------------------------------------------------ */
+/* ---- stream abuse -------------------------------------------------------- */
 
 static void
 h_disconnect_half_header(void **state)

@@ -390,6 +390,8 @@ def main():
     ap.add_argument('command', choices=['serve'])
     ap.add_argument('--socket', required=True)
     ap.add_argument('--portal-mode', choices=['trapped', 'mapped'], default='trapped')
+    # run-e2e.sh's default daemon arguments; the mock keeps no state.
+    ap.add_argument('--state-dir')
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     dev = Device(args.portal_mode)

@@ -1498,6 +1498,117 @@ test_batch_rules(void **state)
     assert_int_equal(f->err.status, VIDXD_STATUS_INVALID_FLAGS);
 }
 
+/*
+ * Reserved fields an operation does not use, field by field: src, dst and
+ * xfer_size by use; the interrupt handle is never reserved, even without
+ * RCI.
+ */
+static void
+test_reserved_unused_fields(void **state)
+{
+    struct fx *f = *state;
+    struct vidxd_desc d;
+
+    d = mk(VIDXD_OP_NOOP, FL_CR, 0, 8, 0);
+    assert_int_equal(run(f, &d), VIDXD_STATUS_NOZERO_RESERVE);
+    d = mk(VIDXD_OP_NOOP, FL_CR, 0, 0, 0x80000000u);
+    assert_int_equal(run(f, &d), VIDXD_STATUS_NOZERO_RESERVE);
+    d = mk(VIDXD_OP_NOOP, FL_CR, 0, 0, 0);
+    d.int_handle = 0xffff;
+    assert_int_equal(run(f, &d), VIDXD_STATUS_SUCCESS);
+    d.rsvd = 0x8000;
+    assert_int_equal(run(f, &d), VIDXD_STATUS_NOZERO_RESERVE);
+    /* CFLUSH has no source, DRAIN no size, BATCH no destination. */
+    d = mk(VIDXD_OP_CFLUSH, FL_CR, 1ull << 63, A_IOVA, 64);
+    assert_int_equal(run(f, &d), VIDXD_STATUS_NOZERO_RESERVE);
+    d = mk(VIDXD_OP_DRAIN, FL_CR, 0, 0, 1);
+    assert_int_equal(run(f, &d), VIDXD_STATUS_NOZERO_RESERVE);
+    d = mk(VIDXD_OP_BATCH, FL_CR, LIST, 4, 2);
+    assert_int_equal(run(f, &d), VIDXD_STATUS_NOZERO_RESERVE);
+    /* PASID bit 30 is reserved, bit 31 (priv) is not. */
+    d = mk(VIDXD_OP_NOOP, FL_CR, 0, 0, 0);
+    d.pasid_priv = 1u << 30;
+    assert_int_equal(run(f, &d), VIDXD_STATUS_NOZERO_RESERVE);
+    d.pasid_priv = 1u << 31;
+    assert_int_equal(run(f, &d), VIDXD_STATUS_SUCCESS);
+}
+
+/* The 32 bytes at @cra are exactly @want (status byte included). */
+static void
+assert_record(struct fx *f, uint64_t cra, const uint8_t want[32])
+{
+    assert_memory_equal(H(f, cra), want, 32);
+}
+
+/*
+ * Every byte of a record is written, over whatever the guest left there,
+ * wherever the record lies: in the mapping of the buffers (MEMMOVE's
+ * single translation), in another one, at the very top of the IOVA space.
+ */
+static void
+test_record_bytes(void **state)
+{
+    struct fx *f = *state;
+    uint64_t cra_a = A_IOVA + 0xff00, cra_top = UINT64_MAX - 31;
+    uint8_t want[32];
+    struct vidxd_desc d;
+    uint32_t v;
+    uint64_t q;
+
+    /* MEMMOVE, buffers and record in one mapping. */
+    pattern(f->a, 0x100, 9);
+    memset(H(f, cra_a), 0xee, 32);
+    d = mk(VIDXD_OP_MEMMOVE, FL_CR, A_IOVA, A_IOVA + 0x800, 0x100);
+    d.completion_addr = cra_a;
+    assert_int_equal(run(f, &d), VIDXD_STATUS_SUCCESS);
+    assert_memory_equal(f->a + 0x800, f->a, 0x100);
+    memset(want, 0, sizeof(want));
+    want[0] = VIDXD_STATUS_SUCCESS;
+    assert_record(f, cra_a, want);
+
+    /* The same with the record in the last 32 bytes of the space. */
+    memset(H(f, cra_top), 0xee, 32);
+    d.completion_addr = cra_top;
+    assert_int_equal(run(f, &d), VIDXD_STATUS_SUCCESS);
+    assert_record(f, cra_top, want);
+
+    /* CRCGEN, record in another mapping: the CRC at 0x10. */
+    memcpy(f->a, "123456789", 9);
+    memset(H(f, CRA), 0xee, 32);
+    d = mk(VIDXD_OP_CRCGEN, FL_CR, A_IOVA, 0, 9);
+    assert_int_equal(run(f, &d), VIDXD_STATUS_SUCCESS);
+    v = 0xE3069283u;
+    memcpy(want + VIDXD_COMP_CRC_VAL, &v, 4);
+    assert_record(f, CRA, want);
+
+    /* A descending MEMMOVE that faults: result, bytes_completed and
+     * fault_addr, in one mapping with the record. */
+    memset(H(f, cra_a), 0xee, 32);
+    d = mk(VIDXD_OP_MEMMOVE, FL_CR, B_IOVA + REG - 0x100, B_IOVA + REG - 0x80,
+           0x100);
+    d.completion_addr = cra_a;
+    assert_int_equal(run(f, &d), VIDXD_STATUS_PAGE_FAULT_NOBOF |
+                                     VIDXD_STATUS_WRITE_FAULT);
+    memset(want, 0, sizeof(want));
+    want[0] = VIDXD_STATUS_PAGE_FAULT_NOBOF | VIDXD_STATUS_WRITE_FAULT;
+    want[1] = VIDXD_RESULT_MEMMOVE_DESCENDING;
+    v = 0;
+    memcpy(want + 4, &v, 4);
+    q = GAP_IOVA + 0x7f;
+    memcpy(want + 8, &q, 8);
+    assert_record(f, cra_a, want);
+
+    /* A record that cannot be written early or late: CRCGEN into a
+     * read-only page reports CRA_XLAT and leaves the page alone. */
+    d = mk(VIDXD_OP_CRCGEN, FL_CR, A_IOVA, 0, 9);
+    d.completion_addr = R_IOVA + 0x20;
+    assert_int_equal(run(f, &d), VIDXD_STATUS_SUCCESS);
+    assert_int_equal(f->nerr, 1);
+    assert_int_equal(f->err.status, VIDXD_STATUS_CRA_XLAT);
+    assert_int_equal(f->err.fault_addr, R_IOVA + 0x20);
+    assert_int_equal(f->r[0x20], 0);
+}
+
 int
 main(void)
 {
@@ -1508,6 +1619,8 @@ main(void)
         T(test_bad_opcode),
         T(test_invalid_flags),
         T(test_nonzero_reserved),
+        T(test_reserved_unused_fields),
+        T(test_record_bytes),
         T(test_cra_alignment_goes_to_error),
         T(test_cra_untranslatable),
         T(test_int_handle_invalid),

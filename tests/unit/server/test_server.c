@@ -495,7 +495,8 @@ test_irq_assign_trigger_disable(void **state)
     struct env *e = *state;
     int efd[2] = {eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
                   eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
-    const uint32_t EFD = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+    const uint32_t EFD =
+        VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
     const uint32_t NONE = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
     struct fake_dev_counters fc;
     uint8_t bools[2] = {0, 1};
@@ -719,8 +720,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_flr_through_config, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_disconnect_cleans_up_and_reconnects,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_disconnect_cleans_up_and_reconnects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_session_refused, setup,
                                         teardown),
     };
