@@ -25,7 +25,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,6 +33,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -341,9 +341,10 @@ clear_cr(struct pfu *u)
 
 /*
  * Poll the status byte; returns the time it was seen.  Pure spinning for
- * the first SPIN_PURE_NS, then a sched_yield() per look: on two cores the
- * server loop thread and the engine worker need a CPU too, and a client
- * that never yields makes them wait for a scheduler tick (milliseconds).
+ * the first SPIN_PURE_NS, then a 1 us nap per look (timer slack 1 us, see
+ * client_timer_slack()): on two cores the server loop thread and the
+ * engine worker need a CPU too.  Not sched_yield(), which hands the CPU
+ * to any runnable task, possibly another process, for a time slice.
  */
 static uint64_t
 spin_cr(struct pfu *u)
@@ -367,7 +368,9 @@ spin_cr(struct pfu *u)
             die("completion record", ETIMEDOUT);
         }
         if (t > SPIN_PURE_NS) {
-            sched_yield();
+            struct timespec ts = {0, 1000};
+
+            nanosleep(&ts, NULL);
         }
     }
     if (st != VIDXD_STATUS_SUCCESS) {
@@ -605,6 +608,17 @@ bench_scan_pass(void)
     free(s);
 }
 
+/*
+ * The client (this thread) naps with a 1 us timer slack; the threads that
+ * pfu_start() creates inherit the value current at their creation, so it
+ * is set after them and reset to the default (0) before the next start.
+ */
+static void
+client_timer_slack(bool on)
+{
+    prctl(PR_SET_TIMERSLACK, on ? 1000ul : 0ul, 0, 0, 0);
+}
+
 static void
 pf_config(struct vidxd_dsa_config *cfg, enum vidxd_dsa_portal_mode mode)
 {
@@ -621,6 +635,7 @@ setup(struct pfu *u, enum vidxd_dsa_portal_mode mode)
     int rc;
 
     pf_config(&cfg, mode);
+    client_timer_slack(false);
     rc = pfu_start(u, &cfg);
     if (rc < 0) {
         die("pfu_start", -rc);
@@ -628,6 +643,7 @@ setup(struct pfu *u, enum vidxd_dsa_portal_mode mode)
     if ((mode == VIDXD_DSA_PORTAL_MAPPED) != (u->bar2 != NULL)) {
         die("portal mapping", EINVAL);
     }
+    client_timer_slack(true);
     sts = pfu_setup_wq(u, 0, 16);
     if (sts != 0) {
         fprintf(stderr, "bench_vfio: WQ set-up: CMDSTS 0x%x\n", sts);

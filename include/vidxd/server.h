@@ -170,6 +170,7 @@ struct vidxd_server_stats {
     uint64_t error_replies; /* commands answered with an error */
     uint64_t protocol_errors; /* sessions ended by a broken stream */
     uint64_t refused; /* connections refused while one was active */
+    uint64_t memory_lost; /* sessions ended: guest memory lost its file */
 };
 
 struct vidxd_server;
@@ -230,5 +231,47 @@ VIDXD_API int vidxd_server_irq_trigger(struct vidxd_server *srv,
 
 VIDXD_API void vidxd_server_get_stats(const struct vidxd_server *srv,
                                       struct vidxd_server_stats *stats);
+
+/*
+ * SIGBUS guard (design.md invariant 1).  Guest RAM arrives as files the
+ * server mmaps MAP_SHARED (DMA_MAP); a VMM that shrinks such a file after
+ * mapping it makes the device's next access to the lost pages raise
+ * SIGBUS, which would kill the whole process.  A memfd sealed with
+ * F_SEAL_SHRINK (QEMU's memory-backend-memfd seals by default) cannot
+ * shrink and needs no guard; any other file (memory-backend-file
+ * share=on, an unsealed memfd, hugetlbfs) is accepted and guarded.
+ *
+ * vidxd_server_sigbus_guard_install() installs a process-wide SA_SIGINFO
+ * handler for SIGBUS.  The library never installs it by itself: the
+ * application opts in once, before creating servers (maps made before it
+ * are not guarded).  Servers then register every guarded mapping.  When
+ * the handler sees a fault inside one, it maps anonymous zero memory over
+ * that whole mapping (the access is retried and reads zeros, writes land
+ * in memory the guest no longer sees), counts it, and wakes the owning
+ * server, which ends that VMM's session from its loop thread with a
+ * warning "guest memory ... lost its backing" (stats.memory_lost); the
+ * device keeps its state and accepts the next VMM.  A SIGBUS anywhere else
+ * goes to the handler installed before (chained; SA_SIGINFO or not), or,
+ * if there was none, restores the default action so that the process
+ * still dies as it would have.
+ *
+ * Guarded mappings are limited to 16384 in the process; a DMA_MAP that
+ * would need one more is refused with ENOSPC.
+ *
+ * Returns 0 (also when already installed), -ENOTSUP if the handler did
+ * not take effect (a runtime such as a sanitizer owns SIGBUS), or -errno
+ * from sigaction().  Thread-safe; there is no uninstall.
+ */
+VIDXD_API int vidxd_server_sigbus_guard_install(void);
+
+struct vidxd_sigbus_stats {
+    bool installed;
+    uint32_t ranges; /* mappings guarded now */
+    uint64_t faults; /* SIGBUS faults absorbed */
+    uint64_t lost;   /* mappings replaced by zero memory */
+};
+
+/* Process-wide guard counters.  Thread-safe. */
+VIDXD_API void vidxd_server_sigbus_get_stats(struct vidxd_sigbus_stats *st);
 
 #endif /* VIDXD_SERVER_H */

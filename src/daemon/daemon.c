@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "vidxd/log.h"
+#include "vidxd/server.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/fsutil.h"
@@ -184,6 +185,13 @@ daemon_serve(const struct daemon_opts *opts)
     if (rc < 0) {
         VIDXD_ERR("daemon", "event loop: %s", strerror(-rc));
         goto out;
+    }
+    /* Before any DMA map: a VMM that shrinks its guest RAM file must not
+     * kill the daemon (design.md invariant 1; vidxd/server.h). */
+    rc = vidxd_server_sigbus_guard_install();
+    if (rc < 0) {
+        VIDXD_WARN("daemon", "no SIGBUS guard (%s): a VMM that shrinks its "
+                   "guest memory file can crash the daemon", strerror(-rc));
     }
     memset(&pcfg, 0, sizeof(pcfg));
     pcfg.name = "dsa0";

@@ -320,10 +320,10 @@ static const struct vidxd_engine_ops engine_ops = {
 #define SWEEP_BYTES (1ull << 20)
 
 struct sweep {
-    bool held;            /* dsa->as_lock read side */
-    struct vidxd_as *as;  /* entered, or NULL */
-    uint32_t pasid;       /* the PASID @as was looked up for */
-    unsigned descs;       /* executed in this sweep */
+    bool held;           /* dsa->as_lock read side */
+    struct vidxd_as *as; /* entered, or NULL */
+    uint32_t pasid;      /* the PASID @as was looked up for */
+    unsigned descs;      /* executed in this sweep */
     uint64_t bytes;
 };
 
@@ -430,8 +430,7 @@ prefetch_next(struct sweep *sw, const struct peek *pk, uint32_t pasid)
 
 static void
 execute(struct dsa_wq *wq, const struct dsa_entry *e,
-        const struct dsa_wq_run *run, struct sweep *sw,
-        const struct peek *pk)
+        const struct dsa_wq_run *run, struct sweep *sw, const struct peek *pk)
 {
     struct vidxd_dsa *dsa = wq->dsa;
     struct vidxd_engine_stats st = {0};

@@ -12,6 +12,9 @@
  * error goes to ops->error), opcode, flags, interrupt handle, reserved
  * fields, then the operation's own field checks, then execution.
  */
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <stddef.h>
 #include <string.h>
 
@@ -32,7 +35,7 @@ struct engine_opinfo {
     engine_op_fn *fn;
     uint8_t use;
     /* Derived from use at compile time, for a branch-free fast path: */
-    uint32_t flags; /* flags allowed whatever GENCAP says */
+    uint32_t flags;  /* flags allowed whatever GENCAP says */
     uint64_t rsv[3]; /* must-be-zero bits of src, dst, xfer_size qwords */
 };
 
@@ -453,6 +456,22 @@ op_batch(struct engine_job *j)
     }
     j->cr.bytes_completed = i;
     return failed ? VIDXD_STATUS_BATCH_FAIL : VIDXD_STATUS_SUCCESS;
+}
+
+int engine_prfchw = -1;
+
+/* CPUID 0x80000001 ECX.PRFCHW (see engine_prefetch_w()). */
+int
+engine_prfchw_probe(void)
+{
+    int v = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a = 0, b = 0, c = 0, d = 0;
+
+    v = __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & bit_PRFCHW) != 0;
+#endif
+    __atomic_store_n(&engine_prfchw, v, __ATOMIC_RELAXED);
+    return v;
 }
 
 void

@@ -98,23 +98,47 @@ engine_xlate(const struct engine_job *j, uint64_t base, uint64_t off,
 }
 
 /*
- * If the descriptor will write a record on success (CRAV and RCR), resolve
- * the record now and start fetching its line for writing, so that the
- * write at the end does not wait for memory while nothing else is in
- * flight: guest records are rarely in this thread's caches.  A record that
- * does not translate is left to write_record(), which reports it.
+ * Start fetching the line at @p for writing.  PREFETCHW brings it ready to
+ * be written, without a later ownership request (the guest polls its
+ * records from another core).  GCC emits it for __builtin_prefetch only
+ * with -mprfchw, and CPUs without it may not take the encoding, so CPUID
+ * decides once (engine_prfchw: -1 not probed yet, 0 no, 1 yes).
+ */
+extern int engine_prfchw;
+int engine_prfchw_probe(void);
+
+static inline void
+engine_prefetch_w(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    int v = __atomic_load_n(&engine_prfchw, __ATOMIC_RELAXED);
+
+    if (v < 0) {
+        v = engine_prfchw_probe();
+    }
+    if (v != 0) {
+        __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+        return;
+    }
+#endif
+    __builtin_prefetch(p, 1, 3);
+}
+
+/*
+ * The record of a descriptor that writes one on success (CRAV and RCR)
+ * is resolved before the operation runs and its line fetched for writing
+ * meanwhile, so that the write at the end does not wait for memory with
+ * nothing else in flight: guest records are rarely in this thread's
+ * caches.  engine_record_prefetch() takes a host address the operation
+ * already translated writable; engine_record_early() translates it.  A
+ * record that does not translate is left to write_record(), which reports
+ * it.
  */
 static inline void
 engine_record_prefetch(struct engine_job *j, uint8_t *h)
 {
     j->crh = h;
-    /* PREFETCHW (a NOP where unsupported): GCC emits it for
-     * __builtin_prefetch only with -mprfchw. */
-#if defined(__x86_64__) || defined(__i386__)
-    __asm__ volatile("prefetchw %0" : : "m"(*h));
-#else
-    __builtin_prefetch(h, 1, 3);
-#endif
+    engine_prefetch_w(h);
 }
 
 void engine_record_early(struct engine_job *j);

@@ -87,8 +87,9 @@ inside(uint64_t x, uint64_t xl, uint64_t lo, uint64_t c)
  * read-write translation from the lowest of source, destination and (if a
  * record will be written on success) completion record resolves every
  * buffer that lies in the same mapping; only the others are translated on
- * their own.  Returns true with host pointers if both buffers are
- * contiguous.
+ * their own.  A record found this way is prefetched for writing
+ * (engine_record_prefetch()).  Returns true with host pointers if both
+ * buffers are contiguous.
  */
 static bool
 memmove_resolve(struct engine_job *j, uint64_t src, uint64_t dst, uint64_t len,

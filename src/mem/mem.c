@@ -15,6 +15,9 @@
  * its mappings, is exactly as it was; and a space created at the address
  * of a destroyed one can never match a stale cache.
  */
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -307,19 +310,42 @@ vidxd_as_translate(struct vidxd_as *as, uint64_t iova, uint64_t len,
 }
 
 /*
- * Prefetch a line for writing (PREFETCHW): the line arrives ready to be
- * written, without a second ownership request.  GCC emits it for
- * __builtin_prefetch only with -mprfchw; the encoding is a NOP on x86 CPUs
- * that lack it.
+ * Prefetch a line for writing (PREFETCHW): it arrives ready to be written,
+ * without a later ownership request, which matters for a record the guest
+ * keeps polling from another core.  GCC emits the instruction for
+ * __builtin_prefetch only with -mprfchw, and CPUs without it may not take
+ * the encoding, so CPUID (0x80000001 ECX.PRFCHW) decides once; without it
+ * a read prefetch is the next best thing.
  */
+#if defined(__x86_64__) || defined(__i386__)
+static int prfchw = -1;
+
+static int
+prfchw_probe(void)
+{
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    int v = __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & bit_PRFCHW) != 0;
+
+    __atomic_store_n(&prfchw, v, __ATOMIC_RELAXED);
+    return v;
+}
+#endif
+
 static inline void
 prefetch_w(const void *p)
 {
 #if defined(__x86_64__) || defined(__i386__)
-    __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
-#else
-    __builtin_prefetch(p, 1, 3);
+    int v = __atomic_load_n(&prfchw, __ATOMIC_RELAXED);
+
+    if (v < 0) {
+        v = prfchw_probe();
+    }
+    if (v != 0) {
+        __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+        return;
+    }
 #endif
+    __builtin_prefetch(p, 1, 3);
 }
 
 void

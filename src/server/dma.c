@@ -4,11 +4,15 @@
  * mmapped MAP_SHARED from its fd (or recorded without host memory) and
  * entered into the function's address space (reference/vfio-user.md §1.3
  * DMA_MAP/UNMAP, §2.8, §6 "DMA").  Unmap goes through the mem layer first,
- * which waits for in-flight device accesses, and munmaps after.
+ * which waits for in-flight device accesses, and munmaps after.  A file
+ * that may shrink under the mapping is registered with the SIGBUS guard
+ * (sigbus.c); a session whose file did shrink is ended (server_dma_lost).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -51,18 +55,35 @@ fd_page_size(int fd)
 }
 
 /*
+ * True if the file behind @fd can never shrink: a memfd sealed with
+ * F_SEAL_SHRINK (QEMU's memory-backend-memfd seals it by default).  Not on
+ * hugetlbfs, where a fault can also raise SIGBUS when no huge page is left.
+ */
+static bool
+fd_cannot_shrink(int fd, uint64_t page)
+{
+    int seals = fcntl(fd, F_GET_SEALS);
+
+    return seals >= 0 && (seals & F_SEAL_SHRINK) != 0 &&
+           page == (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
  * mmap [offset, offset + size) of @fd.  The file must be a regular file at
  * least that long: touching a mapping past end of file raises SIGBUS in
- * the server, which a client must not be able to cause.
+ * the server, which a client must not be able to cause.  A file that may
+ * shrink later is accepted (memory-backend-file share=on is legitimate)
+ * and registered with the SIGBUS guard, which wakes @wake_fd if it does.
  */
 static int
-dma_mmap(int fd, const struct vidxd_vu_dma_map *m, struct dma_entry *e,
-         void **host)
+dma_mmap(int fd, const struct vidxd_vu_dma_map *m, int wake_fd,
+         struct dma_entry *e, void **host)
 {
     struct stat st;
     uint64_t page, delta, len;
     int prot = PROT_NONE;
     void *base;
+    int rc;
 
     if (fstat(fd, &st) < 0) {
         return -errno;
@@ -84,6 +105,13 @@ dma_mmap(int fd, const struct vidxd_vu_dma_map *m, struct dma_entry *e,
     base = mmap(NULL, len, prot, MAP_SHARED, fd, (off_t)(m->offset - delta));
     if (base == MAP_FAILED) {
         return -errno;
+    }
+    if (!fd_cannot_shrink(fd, page)) {
+        rc = server_sigbus_register(base, len, prot, wake_fd, &e->guard);
+        if (rc < 0) {
+            munmap(base, len);
+            return rc;
+        }
     }
     /* Guest RAM has no place in a core dump of the daemon. */
     madvise(base, len, MADV_DONTDUMP);
@@ -133,8 +161,9 @@ server_dma_map(struct vidxd_server *srv, const uint8_t *p, size_t n,
     }
     e.iova = m.addr;
     e.size = m.size;
+    e.guard = -1;
     if (msg->nfds == 1) {
-        rc = dma_mmap(msg->fds[0], &m, &e, &host);
+        rc = dma_mmap(msg->fds[0], &m, srv->guard_efd, &e, &host);
         if (rc < 0) {
             return rc;
         }
@@ -148,6 +177,7 @@ server_dma_map(struct vidxd_server *srv, const uint8_t *p, size_t n,
     /* The mem layer refuses overlaps with EEXIST (§1.3). */
     rc = vidxd_as_map(as, m.addr, m.size, host, prot);
     if (rc < 0) {
+        server_sigbus_unregister(e.guard);
         if (e.map_base != NULL) {
             munmap(e.map_base, e.map_len);
         }
@@ -176,6 +206,8 @@ dma_remove(struct vidxd_server *srv, size_t i)
     if (as != NULL) {
         vidxd_as_unmap(as, e.iova, e.size, NULL);
     }
+    /* No device access to it is left: no fault can still be pending. */
+    server_sigbus_unregister(e.guard);
     if (e.map_base != NULL) {
         munmap(e.map_base, e.map_len);
     }
@@ -190,6 +222,37 @@ server_dma_unmap_all(struct vidxd_server *srv)
     while (srv->dma_n > 0) {
         dma_remove(srv, srv->dma_n - 1);
     }
+}
+
+/*
+ * On the loop thread, after the SIGBUS guard woke us: true if a mapping of
+ * this session lost its backing file (the VMM shrank it).  The guard has
+ * put zero memory there, so the device read zeros and its writes went
+ * nowhere the guest can see; the caller ends the session, as the VMM's
+ * memory no longer backs its maps.
+ */
+bool
+server_dma_lost(struct vidxd_server *srv)
+{
+    eventfd_t cnt;
+    size_t i;
+
+    eventfd_read(srv->guard_efd, &cnt);
+    for (i = 0; i < srv->dma_n; i++) {
+        const struct dma_entry *e = &srv->dma[i];
+
+        if (server_sigbus_lost(e->guard)) {
+            VIDXD_LOG_RATELIMIT(LOG_WARNING, SERVER_LOG,
+                                "%s: guest memory [%#llx, +%#llx) lost its "
+                                "backing (the VMM shrank the file it passed "
+                                "with DMA_MAP); the device saw zeros there; "
+                                "ending the session",
+                                srv->name, (unsigned long long)e->iova,
+                                (unsigned long long)e->size);
+            return true;
+        }
+    }
+    return false;
 }
 
 int

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "server/server_priv.h"
@@ -20,6 +21,7 @@
 
 #define TAG_LISTEN 1u
 #define TAG_SESSION 2u
+#define TAG_GUARD 3u /* the SIGBUS guard saw a map of ours lose its file */
 /* Messages handled per dispatch before yielding to other servers. */
 #define DISPATCH_BUDGET 64
 #define DEFAULT_MAX_XFER (1u << 20)
@@ -65,6 +67,7 @@ vidxd_server_create(const struct vidxd_server_config *cfg,
     }
     srv->epfd = -1;
     srv->listen_fd = -1;
+    srv->guard_efd = -1;
     pthread_mutex_init(&srv->irq_lock, NULL);
     srv->ops = cfg->ops;
     srv->opaque = cfg->opaque;
@@ -94,6 +97,15 @@ vidxd_server_create(const struct vidxd_server_config *cfg,
     srv->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (srv->epfd < 0) {
         rc = -errno;
+        goto fail;
+    }
+    srv->guard_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (srv->guard_efd < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    rc = epoll_set(srv, EPOLL_CTL_ADD, srv->guard_efd, EPOLLIN, TAG_GUARD);
+    if (rc < 0) {
         goto fail;
     }
     if (cfg->socket_path != NULL) {
@@ -135,6 +147,10 @@ vidxd_server_destroy(struct vidxd_server *srv)
     }
     if (srv->epfd >= 0) {
         close(srv->epfd);
+    }
+    /* After the session: its maps, and their guard slots, are gone. */
+    if (srv->guard_efd >= 0) {
+        close(srv->guard_efd);
     }
     server_irqs_fini(srv);
     pthread_mutex_destroy(&srv->irq_lock);
@@ -338,6 +354,11 @@ vidxd_server_dispatch(struct vidxd_server *srv)
     for (i = 0; i < n; i++) {
         if (ev[i].data.u32 == TAG_LISTEN) {
             accept_clients(srv);
+        } else if (ev[i].data.u32 == TAG_GUARD) {
+            if (server_dma_lost(srv) && srv->t != NULL) {
+                srv->stats.memory_lost++;
+                server_session_end(srv, "guest memory lost its backing");
+            }
         } else if (ev[i].data.u32 == TAG_SESSION && srv->t != NULL) {
             session_event(srv, ev[i].events);
         }

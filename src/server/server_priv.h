@@ -24,12 +24,15 @@
 #define SERVER_MAX_INTX 1u
 #define SERVER_MAX_MSI 32u
 #define SERVER_MAX_MSIX 2048u
+/* Guarded guest-memory mappings in the process (sigbus.c). */
+#define SERVER_SIGBUS_SLOTS 16384u
 
 struct dma_entry {
     uint64_t iova;
     uint64_t size;
     void *map_base; /* NULL for a map without fd */
     size_t map_len;
+    int guard; /* sigbus.c slot, or -1: no fd, sealed memfd or no guard */
 };
 
 struct irq_index {
@@ -55,6 +58,7 @@ struct vidxd_server {
 
     int epfd;
     int listen_fd;
+    int guard_efd; /* eventfd the SIGBUS guard writes when a map is lost */
 
     /* The session (at most one VMM at a time). */
     struct transport *t;
@@ -88,6 +92,19 @@ int server_dma_map(struct vidxd_server *srv, const uint8_t *p, size_t n,
 int server_dma_unmap(struct vidxd_server *srv, const uint8_t *p, size_t n,
                      struct transport_msg *msg, struct reply *r);
 void server_dma_unmap_all(struct vidxd_server *srv);
+bool server_dma_lost(struct vidxd_server *srv);
+
+/*
+ * sigbus.c: the registry of guarded mappings (see vidxd/server.h).
+ * Register [base, base + len) (mmapped with @prot) before the device can
+ * reach it; the guard writes 1 to eventfd @wake_fd when it is lost.
+ * *@slot is -1 if the guard is not installed.  Returns 0 or -ENOSPC.
+ * Unregister (accepts -1) only after vidxd_as_unmap(), before munmap.
+ */
+int server_sigbus_register(void *base, size_t len, int prot, int wake_fd,
+                           int *slot);
+void server_sigbus_unregister(int slot);
+bool server_sigbus_lost(int slot);
 
 /* regions.c */
 int server_regions_load(struct vidxd_server *srv);

@@ -278,14 +278,18 @@ cli() {
     { echo "\$ vidxd --control $CONTROL $*"; echo "$CLI_OUT"; echo "(exit $rc)"; } >>"$CLI_LOG"
     return $rc
 }
-# vdev_states UUID...: reads `vidxd list --vdevs` (JSON) on stdin; prints
-# "UUID connected|disconnected|missing" for each UUID and "total N".
+# vdev_states UUID...: reads `vidxd list --vdevs` (an array of vdevs) or
+# `vidxd list` (an array of devices, each with its "vdevs") on stdin;
+# prints "UUID connected|disconnected|missing" for each UUID and "total N".
 vdev_states() {
     python3 -c '
 import json, sys
 try:
-    vdevs = {v["uuid"]: v for v in json.load(sys.stdin)}
-except (ValueError, TypeError, KeyError) as e:
+    top = json.load(sys.stdin)
+    if top and "vdevs" in top[0]:
+        top = [v for d in top for v in d["vdevs"]]
+    vdevs = {v["uuid"]: v for v in top}
+except (ValueError, TypeError, KeyError, IndexError) as e:
     print("unparsable", e)
     sys.exit(1)
 for u in sys.argv[1:]:
@@ -379,10 +383,10 @@ if [ "$nvdevs" -gt 0 ]; then
         || cli_fail "list --vdevs before the guest: $(tr '\n' ' ' <<<"$st"), expected $nvdevs vdevs, none connected"
     log "control plane: $nvdevs vdev(s) created in $(elapsed "$t0") s (CLI log $CLI_LOG)"
 
-    # While the guest runs, the CLI must show every vdev with its VMM.
+    # While the guest runs, `vidxd list` must show every vdev with its VMM.
     (
         while :; do
-            if out=$("$VIDXD_BIN" --control "$CONTROL" list --vdevs 2>/dev/null) &&
+            if out=$("$VIDXD_BIN" --control "$CONTROL" list 2>/dev/null) &&
                 [ "$(vdev_states "${UUIDS[@]}" <<<"$out" | count_state connected)" = "$nvdevs" ]; then
                 echo "$out" >"$WORK/list-connected.json"
                 exit 0
@@ -437,7 +441,7 @@ if [ "$nvdevs" -gt 0 ]; then
         cp "$WORK/list-connected.json" "$LOGDIR/list-connected-$name.json"
         log "vidxd list showed all $nvdevs vdevs with a connected VMM during the run ($LOGDIR/list-connected-$name.json)"
     else
-        errors+=("vidxd list --vdevs never showed all $nvdevs vdevs connected while the guest ran")
+        errors+=("vidxd list never showed all $nvdevs vdevs connected while the guest ran")
     fi
 fi
 if [ "$nvdevs" -gt 0 ] && [ "$daemon_alive" = 1 ]; then

@@ -464,8 +464,8 @@ h_version_malformed_json(void **state)
         "{\"capabilities\":{\"max_msg_fds\":\"16\"}}",
         "{\"capabilities\":{\"max_data_xfer_size\":-1}}",
         "{\"capabilities\":{\"pgsizes\":65536}}", /* no 4 KiB pages */
-        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-        "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+        ("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+         "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"),
     };
     struct client *c = fresh(false);
     size_t i;

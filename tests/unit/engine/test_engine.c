@@ -1587,8 +1587,8 @@ test_record_bytes(void **state)
     d = mk(VIDXD_OP_MEMMOVE, FL_CR, B_IOVA + REG - 0x100, B_IOVA + REG - 0x80,
            0x100);
     d.completion_addr = cra_a;
-    assert_int_equal(run(f, &d), VIDXD_STATUS_PAGE_FAULT_NOBOF |
-                                     VIDXD_STATUS_WRITE_FAULT);
+    assert_int_equal(run(f, &d),
+                     VIDXD_STATUS_PAGE_FAULT_NOBOF | VIDXD_STATUS_WRITE_FAULT);
     memset(want, 0, sizeof(want));
     want[0] = VIDXD_STATUS_PAGE_FAULT_NOBOF | VIDXD_STATUS_WRITE_FAULT;
     want[1] = VIDXD_RESULT_MEMMOVE_DESCENDING;

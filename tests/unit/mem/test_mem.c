@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests of the mem layer: mapping rules, translation bounds, scatter,
- * and the per-thread translation cache (stale entries after unmap, remap,
+ * the per-thread translation cache (stale entries after unmap, remap,
  * unmap_all, destroy, with more mappings than cache ways, and against
- * another thread's changes).
+ * another thread's changes) and prefetch hints.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <cmocka.h>
 
@@ -150,10 +151,11 @@ test_translate_cache_invalidation(void **state)
     (void)state;
     assert_int_equal(vidxd_as_create(3, &as), 0);
     assert_int_equal(vidxd_as_map(as, 0x10000, sizeof(a), a,
-                                  VIDXD_MEM_READ | VIDXD_MEM_WRITE), 0);
+                                  VIDXD_MEM_READ | VIDXD_MEM_WRITE),
+                     0);
     vidxd_as_enter(as);
-    assert_ptr_equal(vidxd_as_translate(as, 0x10010, 0x1000, VIDXD_MEM_WRITE,
-                                        &n), a + 0x10);
+    assert_ptr_equal(
+        vidxd_as_translate(as, 0x10010, 0x1000, VIDXD_MEM_WRITE, &n), a + 0x10);
     assert_int_equal(n, 0xff0);
     vidxd_as_leave(as);
 
@@ -163,8 +165,8 @@ test_translate_cache_invalidation(void **state)
                      0);
     vidxd_as_enter(as);
     assert_null(vidxd_as_translate(as, 0x10010, 16, VIDXD_MEM_WRITE, &n));
-    assert_ptr_equal(vidxd_as_translate(as, 0x10010, 0x1000, VIDXD_MEM_READ,
-                                        &n), b + 0x10);
+    assert_ptr_equal(
+        vidxd_as_translate(as, 0x10010, 0x1000, VIDXD_MEM_READ, &n), b + 0x10);
     assert_int_equal(n, 0x7f0);
     assert_null(vidxd_as_translate(as, 0x10800, 1, VIDXD_MEM_READ, &n));
     vidxd_as_leave(as);
@@ -213,8 +215,8 @@ test_translate_cache_new_space(void **state)
         vidxd_as_leave(as);
         assert_int_equal(vidxd_as_map(as, 0x1000, 64, h, VIDXD_MEM_READ), 0);
         vidxd_as_enter(as);
-        assert_ptr_equal(vidxd_as_translate(as, 0x1020, 64, VIDXD_MEM_READ,
-                                            &n), h + 0x20);
+        assert_ptr_equal(vidxd_as_translate(as, 0x1020, 64, VIDXD_MEM_READ, &n),
+                         h + 0x20);
         assert_int_equal(n, 32);
         vidxd_as_leave(as);
         vidxd_as_destroy(as);
@@ -236,9 +238,10 @@ test_translate_many_mappings(void **state)
     for (i = 0; i < NM; i++) {
         /* Even ones read-write, odd ones read-only, with gaps between. */
         assert_int_equal(vidxd_as_map(as, 0x100000ull * (i + 1), 256, buf[i],
-                                      (i % 2) ? VIDXD_MEM_READ
-                                              : VIDXD_MEM_READ |
-                                                    VIDXD_MEM_WRITE), 0);
+                                      (i % 2)
+                                          ? VIDXD_MEM_READ
+                                          : VIDXD_MEM_READ | VIDXD_MEM_WRITE),
+                         0);
     }
     vidxd_as_enter(as);
     for (r = 0; r < 200; r++) {
@@ -252,7 +255,8 @@ test_translate_many_mappings(void **state)
                                            VIDXD_MEM_WRITE, &n));
         } else {
             assert_ptr_equal(vidxd_as_translate(as, 0x100000ull * (i + 1), 1,
-                                                VIDXD_MEM_WRITE, &n), buf[i]);
+                                                VIDXD_MEM_WRITE, &n),
+                             buf[i]);
         }
         /* The gap after each mapping stays unmapped. */
         assert_null(vidxd_as_translate(as, 0x100000ull * (i + 1) + 256, 1,
@@ -298,7 +302,7 @@ flip_reader(void *arg)
         if (s1 != s2 || s1 % 2 != 0) {
             continue;
         }
-        f->checked++;
+        __atomic_add_fetch(&f->checked, 1, __ATOMIC_RELAXED);
         if ((s1 / 2) % 2 == 0) {
             f->bad += r != f->a + 0x10 || nr != 0xff0 || w != f->a + 0x10 ||
                       nw != 0xff0;
@@ -320,15 +324,23 @@ test_translate_cache_other_thread(void **state)
     memset(&f, 0, sizeof(f));
     assert_int_equal(vidxd_as_create(4, &f.as), 0);
     assert_int_equal(vidxd_as_map(f.as, 0x10000, sizeof(f.a), f.a,
-                                  VIDXD_MEM_READ | VIDXD_MEM_WRITE), 0);
+                                  VIDXD_MEM_READ | VIDXD_MEM_WRITE),
+                     0);
     assert_int_equal(pthread_create(&t, NULL, flip_reader, &f), 0);
-    for (i = 0; i < 4000; i++) {
+    /* At least 4000 flips, and on until the reader has checked a few
+     * hundred stable windows (it may start late on a loaded machine);
+     * bounded so that a reader that never runs still ends the test. */
+    for (i = 0; i < 4000 ||
+                (__atomic_load_n(&f.checked, __ATOMIC_RELAXED) < 200 &&
+                 i < 4000000);
+         i++) {
         __atomic_add_fetch(&f.seq, 1, __ATOMIC_SEQ_CST);
         if (i % 2 == 0) {
             assert_int_equal(vidxd_as_unmap(f.as, 0x10000, sizeof(f.a), NULL),
                              0);
-            assert_int_equal(vidxd_as_map(f.as, 0x10000, sizeof(f.b), f.b,
-                                          VIDXD_MEM_READ), 0);
+            assert_int_equal(
+                vidxd_as_map(f.as, 0x10000, sizeof(f.b), f.b, VIDXD_MEM_READ),
+                0);
         } else {
             assert_int_equal(vidxd_as_unmap(f.as, 0x10000, sizeof(f.b), NULL),
                              0);
@@ -348,6 +360,58 @@ test_translate_cache_other_thread(void **state)
     vidxd_as_destroy(f.as);
 }
 
+/*
+ * Prefetch is a hint: it never touches the memory (here inaccessible to
+ * the process, so a real access would crash), ignores addresses that do
+ * not translate with the permission asked, and leaves translations exact.
+ */
+static void
+test_prefetch_is_only_a_hint(void **state)
+{
+    struct vidxd_as *as;
+    uint8_t *none, ro[64], rw[256];
+    uint64_t n = 0;
+
+    (void)state;
+    none = mmap(NULL, 0x2000, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(none != MAP_FAILED);
+    assert_int_equal(vidxd_as_create(5, &as), 0);
+    assert_int_equal(vidxd_as_map(as, 0x10000, 0x2000, none,
+                                  VIDXD_MEM_READ | VIDXD_MEM_WRITE),
+                     0);
+    assert_int_equal(vidxd_as_map(as, 0x20000, sizeof(ro), ro, VIDXD_MEM_READ),
+                     0);
+    assert_int_equal(vidxd_as_map(as, 0x30000, sizeof(rw), rw,
+                                  VIDXD_MEM_READ | VIDXD_MEM_WRITE),
+                     0);
+    assert_int_equal(vidxd_as_map(as, 0x40000, 0x1000, NULL, VIDXD_MEM_READ),
+                     0);
+    vidxd_as_enter(as);
+    vidxd_as_prefetch(as, 0x10000, 0x2000, VIDXD_MEM_READ);
+    vidxd_as_prefetch(as, 0x10fc0, 0x2000, VIDXD_MEM_WRITE);
+    vidxd_as_prefetch(as, 0x11fff, 0x2000, VIDXD_MEM_WRITE);
+    vidxd_as_prefetch(as, 0x20000, 64, VIDXD_MEM_WRITE);
+    vidxd_as_prefetch(as, 0x2ffff, 64, VIDXD_MEM_READ);
+    vidxd_as_prefetch(as, 0x40000, 64, VIDXD_MEM_READ);
+    vidxd_as_prefetch(as, 0x30000, 0, VIDXD_MEM_READ);
+    vidxd_as_prefetch(as, UINT64_MAX, UINT64_MAX, VIDXD_MEM_READ);
+    assert_ptr_equal(
+        vidxd_as_translate(as, 0x10010, 0x2000, VIDXD_MEM_WRITE, &n),
+        none + 0x10);
+    assert_int_equal(n, 0x1ff0);
+    assert_ptr_equal(vidxd_as_translate(as, 0x20008, 64, VIDXD_MEM_READ, &n),
+                     ro + 8);
+    assert_int_equal(n, 56);
+    assert_null(vidxd_as_translate(as, 0x20008, 1, VIDXD_MEM_WRITE, &n));
+    assert_ptr_equal(vidxd_as_translate(as, 0x300ff, 2, VIDXD_MEM_WRITE, &n),
+                     rw + 0xff);
+    assert_int_equal(n, 1);
+    assert_null(vidxd_as_translate(as, 0x40000, 1, VIDXD_MEM_READ, &n));
+    vidxd_as_leave(as);
+    vidxd_as_destroy(as);
+    munmap(none, 0x2000);
+}
+
 int
 main(void)
 {
@@ -360,6 +424,7 @@ main(void)
         cmocka_unit_test(test_translate_cache_new_space),
         cmocka_unit_test(test_translate_many_mappings),
         cmocka_unit_test(test_translate_cache_other_thread),
+        cmocka_unit_test(test_prefetch_is_only_a_hint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -154,8 +154,8 @@ test_caps_parse_rejects(void **state)
         "{\"capabilities\":{\"write_multiple\":1}}",
         "{\"capabilities\":{\"migration\":[]}}",
         "{\"capabilities\":{\"twin_socket\":{\"supported\":\"yes\"}}}",
-        "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":"
-        "{\"i\":1}}}}}}}}}",
+        ("{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":"
+         "{\"i\":1}}}}}}}}}"),
     };
     struct proto_caps c;
     size_t i;
