@@ -1034,10 +1034,11 @@ idle_child(enum vidxd_dsa_portal_mode pm, unsigned workers, const char *tag)
     }
     other = total - wk - lp;
 
-    printf("idle_%s_setup: %u parents x %u WQs, %u workers each, %u vdevs "
+    printf("idle_%s_setup: %u parents x %u WQs, %u workers each (%u worker "
+           "threads found), %u vdevs "
            "(1 WQ each), %u servers in 1 loop thread, %u VMMs connected and "
            "negotiated\n",
-           tag, I_PARENTS, I_WQS, workers, I_VDEVS, I_VDEVS, I_VDEVS);
+           tag, I_PARENTS, I_WQS, workers, nw, I_VDEVS, I_VDEVS, I_VDEVS);
     printf("idle_%s_rss_parents: %ld KiB\n", tag, m1.rss - m0.rss);
     printf("idle_%s_rss_per_vdev: %.1f KiB\n", tag,
            (double)(m2.rss - m1.rss) / I_VDEVS);
@@ -1049,6 +1050,7 @@ idle_child(enum vidxd_dsa_portal_mode pm, unsigned workers, const char *tag)
            (double)(m3.pss - m0.pss) / I_VDEVS);
     printf("idle_%s_cpu_total: %.3f %%\n", tag, total);
     printf("idle_%s_cpu_workers: %.3f %%\n", tag, wk);
+    printf("idle_%s_cpu_per_worker: %.3f %%\n", tag, nw ? wk / nw : 0.0);
     printf("idle_%s_cpu_loop_thread: %.3f %%\n", tag, lp);
     printf("idle_%s_cpu_other: %.3f %%\n", tag, other);
     printf("idle_%s_worker_wakeups: %.0f /s per worker\n", tag,

@@ -18,7 +18,12 @@
  *      (submit -> record visible) alternate with rounds in which a thread
  *      blocked in poll() on the vector's eventfd is woken by the interrupt
  *      (submit -> wake) and with plain eventfd ping-pong rounds between
- *      the same two threads (kick -> wake, the floor).
+ *      the same two threads (kick -> wake, the floor); completion -> wake
+ *      is the difference of the first two medians.
+ * The PF is the default SPR DSA with one engine worker; (a) and (c) use
+ * mapped portals.  Last, the cost of one idle poll pass of a mapped-mode
+ * worker over the 8 WQs' portal pages, which is about how long a spinning
+ * worker takes to notice a mapped submission.
  * Output: "NAME: VALUE UNIT" per figure, "ratio NAME: VALUE" for ratios.
  */
 #include <errno.h>
@@ -59,7 +64,7 @@
 #define G_CR 0x30000u /* completion records are 32-byte aligned */
 #define XFER 64u
 #define SPIN_LIMIT_NS 2000000000ull
-#define SPIN_PURE_NS 20000ull
+#define SPIN_PURE_NS 1000000ull
 
 static uint64_t
 now_ns(void)
@@ -341,10 +346,12 @@ clear_cr(struct pfu *u)
 
 /*
  * Poll the status byte; returns the time it was seen.  Pure spinning for
- * the first SPIN_PURE_NS, then a 1 us nap per look (timer slack 1 us, see
- * client_timer_slack()): on two cores the server loop thread and the
- * engine worker need a CPU too.  Not sched_yield(), which hands the CPU
- * to any runnable task, possibly another process, for a time slice.
+ * the first SPIN_PURE_NS (1 ms: far above every median here, so a nap
+ * never quantizes a typical sample), then a 1 us nap per look (timer
+ * slack 1 us, see client_timer_slack()): on two cores the server loop
+ * thread and the engine worker need a CPU too, and a client stuck behind
+ * a descheduled one should let it run.  Not sched_yield(), which hands
+ * the CPU to any runnable task, possibly another process, for a slice.
  */
 static uint64_t
 spin_cr(struct pfu *u)
@@ -663,13 +670,13 @@ main(void)
     setup(&u, VIDXD_DSA_PORTAL_MAPPED);
     bench_region_read(&u);
     m = submit_to_cr(&u);
+    print_dist("mapped_submit_to_cr_memmove64", m);
     bench_wake(&u);
     pfu_stop(&u);
     /* Trapped portals, one worker: (b) trapped. */
     setup(&u, VIDXD_DSA_PORTAL_TRAPPED);
     t = submit_to_cr(&u);
     pfu_stop(&u);
-    print_dist("mapped_submit_to_cr_memmove64", m);
     print_dist("trapped_submit_to_cr_memmove64", t);
     bench_scan_pass();
     printf("ratio trapped_submit_to_cr_median/mapped: %.3f\n",

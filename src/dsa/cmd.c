@@ -13,13 +13,6 @@
 #include "vidxd/log.h"
 
 static uint32_t
-cmdsts(unsigned err, unsigned result)
-{
-    return (err & VIDXD_CMDSTS_ERR_MASK) |
-           ((result & 0xffffu) << VIDXD_CMDSTS_RESULT_SHIFT);
-}
-
-static uint32_t
 wq_size_of(const struct dsa_wq *wq)
 {
     return wq->cfg[VIDXD_WQCFG_SIZE_IDX] & VIDXD_WQCFG_SIZE_MASK;
@@ -70,7 +63,7 @@ enable_device(struct vidxd_dsa *dsa)
     if (rsv > c->total_rdbufs) {
         return VIDXD_CMDSTS_GRP_CONFIG4;
     }
-    __atomic_store_n(&dsa->gensts, VIDXD_GENSTS_ENABLED, __ATOMIC_RELEASE);
+    __atomic_store_n(&dsa->rf.gensts, VIDXD_GENSTS_ENABLED, __ATOMIC_RELEASE);
     return VIDXD_CMDSTS_SUCCESS;
 }
 
@@ -147,7 +140,7 @@ enable_wq(struct vidxd_dsa *dsa, unsigned id)
     if (!run.dedicated && !c->shared_mode) {
         return VIDXD_CMDSTS_WQ_MODE;
     }
-    if (run.bof && (dsa->gencap & VIDXD_GENCAP_BLOCK_ON_FAULT) == 0) {
+    if (run.bof && (dsa->rf.gencap & VIDXD_GENCAP_BLOCK_ON_FAULT) == 0) {
         return VIDXD_CMDSTS_BOF_EN;
     }
     /* A shared WQ takes the PASID of each descriptor (ENQCMD), so it
@@ -171,29 +164,6 @@ enable_wq(struct vidxd_dsa *dsa, unsigned id)
     return VIDXD_CMDSTS_SUCCESS;
 }
 
-/* Decode the bitmap operand of DISABLE/DRAIN/ABORT/RESET_WQ into a WQ set
- * (dsa.md §1.4: bit n of [15:0] is WQ 16 * [19:16] + n). */
-static unsigned
-wq_mask(const struct vidxd_dsa *dsa, uint32_t operand, uint64_t *out)
-{
-    unsigned base =
-        ((operand & VIDXD_CMD_OPERAND_MASK) >> VIDXD_CMD_WQ_MASK_GROUP_SHIFT) *
-        16;
-    unsigned n;
-
-    *out = 0;
-    for (n = 0; n < 16; n++) {
-        if ((operand & (1u << n)) == 0) {
-            continue;
-        }
-        if (base + n >= dsa->cfg.num_wqs) {
-            return VIDXD_CMDSTS_INVAL_WQIDX;
-        }
-        *out |= 1ull << (base + n);
-    }
-    return VIDXD_CMDSTS_SUCCESS;
-}
-
 static unsigned
 wq_command(struct vidxd_dsa *dsa, unsigned code, uint32_t operand)
 {
@@ -203,7 +173,7 @@ wq_command(struct vidxd_dsa *dsa, unsigned code, uint32_t operand)
     if (dsa_state(dsa) != VIDXD_GENSTS_ENABLED) {
         return VIDXD_CMDSTS_DEV_NOT_EN;
     }
-    err = wq_mask(dsa, operand, &set);
+    err = dsa_wq_mask_decode(operand, dsa->cfg.num_wqs, &set);
     if (err != VIDXD_CMDSTS_SUCCESS) {
         return err;
     }
@@ -250,22 +220,22 @@ request_int_handle(struct vidxd_dsa *dsa, uint32_t operand)
     if (dsa->host.alloc_handle != NULL) {
         int rc = dsa->host.alloc_handle(dsa->opaque, vector, ims, &handle);
         if (rc == -EINVAL) {
-            return cmdsts(VIDXD_CMDSTS_INVAL_INT_IDX, 0);
+            return dsa_cmdsts(VIDXD_CMDSTS_INVAL_INT_IDX, 0);
         }
         if (rc != 0) {
-            return cmdsts(VIDXD_CMDSTS_NO_HANDLE, 0);
+            return dsa_cmdsts(VIDXD_CMDSTS_NO_HANDLE, 0);
         }
-        return cmdsts(VIDXD_CMDSTS_SUCCESS, handle);
+        return dsa_cmdsts(VIDXD_CMDSTS_SUCCESS, handle);
     }
     /* Identity handles: the handle is the MSI-X index; vector 0 is the
      * misc vector and no IMS entry can be handed out (dsa.md §4). */
     if (ims) {
-        return cmdsts(VIDXD_CMDSTS_NO_HANDLE, 0);
+        return dsa_cmdsts(VIDXD_CMDSTS_NO_HANDLE, 0);
     }
     if (vector == 0 || vector >= dsa->num_msix) {
-        return cmdsts(VIDXD_CMDSTS_INVAL_INT_IDX, 0);
+        return dsa_cmdsts(VIDXD_CMDSTS_INVAL_INT_IDX, 0);
     }
-    return cmdsts(VIDXD_CMDSTS_SUCCESS, vector);
+    return dsa_cmdsts(VIDXD_CMDSTS_SUCCESS, vector);
 }
 
 static uint32_t
@@ -275,15 +245,15 @@ release_int_handle(struct vidxd_dsa *dsa, uint32_t operand)
     bool ims = (operand & VIDXD_CMD_INT_HANDLE_IMS) != 0;
 
     if (dsa->host.release_handle != NULL) {
-        return cmdsts(dsa->host.release_handle(dsa->opaque, handle, ims) == 0
+        return dsa_cmdsts(dsa->host.release_handle(dsa->opaque, handle, ims) == 0
                           ? VIDXD_CMDSTS_SUCCESS
                           : VIDXD_CMDSTS_INVAL_INT_IDX_RELEASE,
                       0);
     }
     if (ims || handle == 0 || handle >= dsa->num_msix) {
-        return cmdsts(VIDXD_CMDSTS_INVAL_INT_IDX_RELEASE, 0);
+        return dsa_cmdsts(VIDXD_CMDSTS_INVAL_INT_IDX_RELEASE, 0);
     }
-    return cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
+    return dsa_cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
 }
 
 static void
@@ -307,30 +277,31 @@ cmd_exec(struct vidxd_dsa *dsa, unsigned code, uint32_t operand)
     /* Order of checks as the 2021 vidxd (dsa.md §5.3): support, then HALT. */
     if (code < VIDXD_CMD_ENABLE_DEVICE || code > VIDXD_CMD_RELEASE_INT_HANDLE ||
         (!dsa->cfg.cmd_cap && code >= VIDXD_CMD_REQUEST_INT_HANDLE) ||
-        (dsa->cfg.cmd_cap && (dsa->cmdcap & (1u << code)) == 0)) {
-        return cmdsts(VIDXD_CMDSTS_INVAL_CMD, 0);
+        (dsa->cfg.cmd_cap && (dsa->rf.cmdcap & (1u << code)) == 0)) {
+        return dsa_cmdsts(VIDXD_CMDSTS_INVAL_CMD, 0);
     }
     if (dsa_state(dsa) == VIDXD_GENSTS_HALT && code != VIDXD_CMD_RESET_DEVICE) {
-        return cmdsts(VIDXD_CMDSTS_HW_ERR, 0);
+        return dsa_cmdsts(VIDXD_CMDSTS_HW_ERR, 0);
     }
     switch (code) {
     case VIDXD_CMD_ENABLE_DEVICE:
-        return cmdsts(enable_device(dsa), 0);
+        return dsa_cmdsts(enable_device(dsa), 0);
     case VIDXD_CMD_DISABLE_DEVICE:
         if (dsa_state(dsa) != VIDXD_GENSTS_ENABLED) {
-            return cmdsts(VIDXD_CMDSTS_DIS_DEV_EN, 0);
+            return dsa_cmdsts(VIDXD_CMDSTS_DIS_DEV_EN, 0);
         }
         for (i = 0; i < dsa->cfg.num_wqs; i++) {
             disable_wq(&dsa->wqs[i], true);
         }
-        __atomic_store_n(&dsa->gensts, VIDXD_GENSTS_DISABLED, __ATOMIC_RELEASE);
-        return cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
+        __atomic_store_n(&dsa->rf.gensts, VIDXD_GENSTS_DISABLED,
+                         __ATOMIC_RELEASE);
+        return dsa_cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
     case VIDXD_CMD_DRAIN_ALL:
     case VIDXD_CMD_ABORT_ALL:
     case VIDXD_CMD_DRAIN_PASID:
     case VIDXD_CMD_ABORT_PASID:
         if (dsa_state(dsa) != VIDXD_GENSTS_ENABLED) {
-            return cmdsts(VIDXD_CMDSTS_DEV_NOT_EN, 0);
+            return dsa_cmdsts(VIDXD_CMDSTS_DEV_NOT_EN, 0);
         }
         for (i = 0; i < dsa->cfg.num_wqs; i++) {
             if (code == VIDXD_CMD_ABORT_ALL) {
@@ -344,17 +315,17 @@ cmd_exec(struct vidxd_dsa *dsa, unsigned code, uint32_t operand)
                 dsa_wq_drain(&dsa->wqs[i]);
             }
         }
-        return cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
+        return dsa_cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
     case VIDXD_CMD_RESET_DEVICE:
         reset_device(dsa);
-        return cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
+        return dsa_cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
     case VIDXD_CMD_ENABLE_WQ:
-        return cmdsts(enable_wq(dsa, operand & VIDXD_CMD_OPERAND_MASK), 0);
+        return dsa_cmdsts(enable_wq(dsa, operand & VIDXD_CMD_OPERAND_MASK), 0);
     case VIDXD_CMD_DISABLE_WQ:
     case VIDXD_CMD_DRAIN_WQ:
     case VIDXD_CMD_ABORT_WQ:
     case VIDXD_CMD_RESET_WQ:
-        return cmdsts(wq_command(dsa, code, operand), 0);
+        return dsa_cmdsts(wq_command(dsa, code, operand), 0);
     case VIDXD_CMD_REQUEST_INT_HANDLE:
         return request_int_handle(dsa, operand);
     default: /* RELEASE_INT_HANDLE */
@@ -370,8 +341,8 @@ dsa_cmd_issue(struct vidxd_dsa *dsa, uint32_t cmd)
 
     /* A CMD write while the previous command is active is a software
      * error, 0x52 (dsa.md §1.6, §5.2); the new command is not run. */
-    old =
-        __atomic_fetch_or(&dsa->cmdsts, VIDXD_CMDSTS_ACTIVE, __ATOMIC_ACQ_REL);
+    old = __atomic_fetch_or(&dsa->rf.cmdsts, VIDXD_CMDSTS_ACTIVE,
+                            __ATOMIC_ACQ_REL);
     if ((old & VIDXD_CMDSTS_ACTIVE) != 0) {
         VIDXD_LOG_RATELIMIT(LOG_WARNING, DSA_LOG,
                             "CMD 0x%08x written while a command is active",
@@ -389,7 +360,7 @@ dsa_cmd_issue(struct vidxd_dsa *dsa, uint32_t cmd)
                   cmd & VIDXD_CMD_OPERAND_MASK, sts & VIDXD_CMDSTS_ERR_MASK);
     }
     /* CMDSTS is final before the completion interrupt (dsa.md §5.3). */
-    __atomic_store_n(&dsa->cmdsts, sts, __ATOMIC_RELEASE);
+    __atomic_store_n(&dsa->rf.cmdsts, sts, __ATOMIC_RELEASE);
     if ((cmd & VIDXD_CMD_INT_REQ) != 0) {
         dsa_raise_intcause(dsa, VIDXD_INTCAUSE_CMD);
     }
@@ -401,10 +372,9 @@ vidxd_dsa_command(struct vidxd_dsa *dsa, uint32_t cmd, uint32_t *sts)
 {
     uint32_t v;
 
-    DSA_STORE(&dsa->cmd, cmd & (VIDXD_CMD_OPERAND_MASK | VIDXD_CMD_CODE_MASK |
-                                VIDXD_CMD_INT_REQ));
+    DSA_STORE(&dsa->cmd, cmd & DSA_CMD_RW);
     dsa_cmd_issue(dsa, cmd);
-    v = __atomic_load_n(&dsa->cmdsts, __ATOMIC_ACQUIRE);
+    v = __atomic_load_n(&dsa->rf.cmdsts, __ATOMIC_ACQUIRE);
     if (sts != NULL) {
         *sts = v;
     }

@@ -195,29 +195,32 @@ static void
 compute_caps(struct vidxd_dsa *dsa)
 {
     const struct vidxd_dsa_config *c = &dsa->cfg;
+    struct dsa_regfile *rf = &dsa->rf;
 
-    dsa->gencap =
+    rf->version = c->version;
+    memcpy(rf->opcap, c->opcap, sizeof(rf->opcap));
+    rf->gencap =
         c->gencap_features | (c->cmd_cap ? VIDXD_GENCAP_CMD_CAP : 0) |
         ((uint64_t)c->max_xfer_shift << VIDXD_GENCAP_MAX_XFER_SHIFT_SHIFT) |
         ((uint64_t)c->max_batch_shift << VIDXD_GENCAP_MAX_BATCH_SHIFT_SHIFT) |
         ((uint64_t)c->max_ims_mult << VIDXD_GENCAP_MAX_IMS_MULT_SHIFT) |
         (c->configurable ? VIDXD_GENCAP_CONFIG_EN : 0) |
         ((uint64_t)c->gencap_hi << VIDXD_GENCAP_HI_SHIFT);
-    dsa->wqcap = c->total_wq_size |
+    rf->wqcap = c->total_wq_size |
                  ((uint64_t)c->num_wqs << VIDXD_WQCAP_NUM_WQS_SHIFT) |
                  ((uint64_t)(c->wqcfg_stride == VIDXD_WQCFG_STRIDE_DSA2)
                   << VIDXD_WQCAP_WQCFG_SIZE_SHIFT) |
                  (c->shared_mode ? VIDXD_WQCAP_SHARED_MODE : 0) |
                  VIDXD_WQCAP_DEDICATED_MODE | VIDXD_WQCAP_PRIORITY |
                  VIDXD_WQCAP_OCCUPANCY;
-    dsa->grpcap =
+    rf->grpcap =
         c->num_groups |
         ((uint64_t)c->total_rdbufs << VIDXD_GRPCAP_TOTAL_RDBUFS_SHIFT) |
         VIDXD_GRPCAP_RDBUF_CTRL | VIDXD_GRPCAP_RDBUF_LIMIT;
-    dsa->engcap = c->num_engines;
+    rf->engcap = c->num_engines;
     dsa->num_msix = c->num_wqs + 1;
     dsa->num_ims = c->max_ims_mult * 256;
-    dsa->offsets[0] =
+    rf->offsets[0] =
         ((uint64_t)(c->grpcfg_offset / VIDXD_TABLE_MULT)
          << VIDXD_OFFSETS_GRPCFG_SHIFT) |
         ((uint64_t)(c->wqcfg_offset / VIDXD_TABLE_MULT)
@@ -226,17 +229,16 @@ compute_caps(struct vidxd_dsa *dsa)
          << VIDXD_OFFSETS_MSIX_PERM_SHIFT) |
         ((uint64_t)(dsa->num_ims ? c->ims_offset / VIDXD_TABLE_MULT : 0)
          << VIDXD_OFFSETS_IMS_SHIFT);
-    dsa->offsets[1] = (uint64_t)(c->perfmon_offset / VIDXD_TABLE_MULT)
-                      << VIDXD_OFFSETS_PERFMON_SHIFT;
-    dsa->cmdcap = c->cmd_cap ? DSA_CMDCAP_ALL : 0;
+    rf->offsets[1] = (uint64_t)(c->perfmon_offset / VIDXD_TABLE_MULT)
+                     << VIDXD_OFFSETS_PERFMON_SHIFT;
+    rf->cmdcap = c->cmd_cap ? DSA_CMDCAP_ALL : 0;
     dsa->bar2_size = (uint64_t)c->num_wqs * VIDXD_PORTAL_WQ_STRIDE;
 }
 
 unsigned
 dsa_state(const struct vidxd_dsa *dsa)
 {
-    return __atomic_load_n(&dsa->gensts, __ATOMIC_ACQUIRE) &
-           VIDXD_GENSTS_STATE_MASK;
+    return dsa_regfile_state(&dsa->rf);
 }
 
 /* Power-on WQCFG: all zero, or the read-only preset (dsa.md §2.5).  After
@@ -276,7 +278,7 @@ dsa_reset_config(struct vidxd_dsa *dsa)
     uint64_t flags = 0;
     unsigned i, q;
 
-    __atomic_store_n(&dsa->gensts, VIDXD_GENSTS_DISABLED, __ATOMIC_RELEASE);
+    __atomic_store_n(&dsa->rf.gensts, VIDXD_GENSTS_DISABLED, __ATOMIC_RELEASE);
     DSA_STORE(&dsa->gencfg, 0);
     for (i = 0; i < c->num_wqs; i++) {
         dsa_wq_reset_config(&dsa->wqs[i]);
@@ -313,38 +315,18 @@ dsa_reset_config(struct vidxd_dsa *dsa)
 void
 dsa_raise_intcause(struct vidxd_dsa *dsa, uint32_t bits)
 {
-    pthread_mutex_lock(&dsa->err_lock);
-    dsa->intcause |= bits;
-    pthread_mutex_unlock(&dsa->err_lock);
+    dsa_regfile_raise(&dsa->rf, bits);
     if (dsa->host.interrupt != NULL) {
         dsa->host.interrupt(dsa->opaque, 0, false);
     }
 }
 
-/* Record an error in SWERR, or set OVERFLOW if one is already pending;
- * returns the INTCAUSE.ERR bit to raise (dsa.md §1.6, §5.3). */
-static uint32_t
-swerr_record(struct vidxd_dsa *dsa, uint64_t q0, uint64_t q1, uint64_t q2)
-{
-    uint32_t genctrl = __atomic_load_n(&dsa->genctrl, __ATOMIC_ACQUIRE);
-
-    pthread_mutex_lock(&dsa->err_lock);
-    if ((dsa->swerr[0] & VIDXD_SWERR_VALID) != 0) {
-        dsa->swerr[0] |= VIDXD_SWERR_OVERFLOW;
-    } else {
-        dsa->swerr[0] = q0 | VIDXD_SWERR_VALID;
-        dsa->swerr[1] = q1;
-        dsa->swerr[2] = q2;
-        dsa->swerr[3] = 0;
-    }
-    pthread_mutex_unlock(&dsa->err_lock);
-    return (genctrl & VIDXD_GENCTRL_SOFTERR_INT_EN) ? VIDXD_INTCAUSE_ERR : 0;
-}
-
+/* Record an error in SWERR (or OVERFLOW) and raise INTCAUSE.ERR if
+ * enabled (dsa.md §1.6, §5.3). */
 void
 dsa_report_swerr(struct vidxd_dsa *dsa, uint64_t q0, uint64_t q1, uint64_t q2)
 {
-    uint32_t bits = swerr_record(dsa, q0, q1, q2);
+    uint32_t bits = dsa_regfile_swerr(&dsa->rf, q0, q1, q2);
 
     if (bits != 0) {
         dsa_raise_intcause(dsa, bits);
@@ -356,7 +338,7 @@ dsa_report_swerr(struct vidxd_dsa *dsa, uint64_t q0, uint64_t q1, uint64_t q2)
 void
 dsa_halt(struct vidxd_dsa *dsa, unsigned reset_type, uint8_t code)
 {
-    uint32_t bits, genctrl;
+    uint32_t bits;
     unsigned i;
 
     pthread_mutex_lock(&dsa->lock);
@@ -364,7 +346,7 @@ dsa_halt(struct vidxd_dsa *dsa, unsigned reset_type, uint8_t code)
         pthread_mutex_unlock(&dsa->lock);
         return;
     }
-    __atomic_store_n(&dsa->gensts,
+    __atomic_store_n(&dsa->rf.gensts,
                      VIDXD_GENSTS_HALT |
                          (reset_type << VIDXD_GENSTS_RESET_TYPE_SHIFT),
                      __ATOMIC_RELEASE);
@@ -372,11 +354,7 @@ dsa_halt(struct vidxd_dsa *dsa, unsigned reset_type, uint8_t code)
         dsa_wq_disable(&dsa->wqs[i]);
         DSA_STORE(&dsa->wqs[i].state_enabled, false);
     }
-    bits = swerr_record(dsa, (uint64_t)code << VIDXD_SWERR_ERROR_SHIFT, 0, 0);
-    genctrl = __atomic_load_n(&dsa->genctrl, __ATOMIC_ACQUIRE);
-    if ((genctrl & VIDXD_GENCTRL_HALT_INT_EN) != 0) {
-        bits |= VIDXD_INTCAUSE_HALT_STATE;
-    }
+    bits = dsa_regfile_halt_cause(&dsa->rf, code);
     pthread_mutex_unlock(&dsa->lock);
     VIDXD_LOG_RATELIMIT(LOG_WARNING, DSA_LOG,
                         "device halted (error 0x%x, reset type %u)", code,
@@ -439,7 +417,7 @@ vidxd_dsa_create(const struct vidxd_dsa_config *cfg,
     pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(&dsa->lock, &ma);
     pthread_mutexattr_destroy(&ma);
-    pthread_mutex_init(&dsa->err_lock, NULL);
+    dsa_regfile_init(&dsa->rf);
     pthread_mutex_init(&dsa->ctl_lock, NULL);
     pthread_mutex_init(&dsa->work_lock, NULL);
     pthread_cond_init(&dsa->work_cond, NULL);
@@ -487,7 +465,7 @@ fail:
     pthread_cond_destroy(&dsa->work_cond);
     pthread_mutex_destroy(&dsa->work_lock);
     pthread_mutex_destroy(&dsa->ctl_lock);
-    pthread_mutex_destroy(&dsa->err_lock);
+    dsa_regfile_fini(&dsa->rf);
     pthread_mutex_destroy(&dsa->lock);
     free(dsa);
     return rc;
@@ -516,7 +494,7 @@ vidxd_dsa_destroy(struct vidxd_dsa *dsa)
     pthread_cond_destroy(&dsa->work_cond);
     pthread_mutex_destroy(&dsa->work_lock);
     pthread_mutex_destroy(&dsa->ctl_lock);
-    pthread_mutex_destroy(&dsa->err_lock);
+    dsa_regfile_fini(&dsa->rf);
     pthread_mutex_destroy(&dsa->lock);
     free(dsa);
 }
@@ -545,20 +523,11 @@ vidxd_dsa_get_layout(const struct vidxd_dsa *dsa, struct vidxd_dsa_layout *out)
     out->ims_offset = dsa->num_ims ? dsa->cfg.ims_offset : 0;
 }
 
-static bool
-access_ok(uint64_t off, unsigned size, uint64_t limit)
-{
-    if (size != 1 && size != 2 && size != 4 && size != 8) {
-        return false;
-    }
-    return off % size == 0 && off < limit && size <= limit - off;
-}
-
 int
 vidxd_dsa_bar0_read(struct vidxd_dsa *dsa, uint64_t off, unsigned size,
                     uint64_t *val)
 {
-    if (val == NULL || !access_ok(off, size, dsa->cfg.bar0_size)) {
+    if (val == NULL || !dsa_reg_access_ok(off, size, dsa->cfg.bar0_size)) {
         return -EINVAL;
     }
     return dsa_regs_read(dsa, off, size, val);
@@ -568,7 +537,7 @@ int
 vidxd_dsa_bar0_write(struct vidxd_dsa *dsa, uint64_t off, unsigned size,
                      uint64_t val)
 {
-    if (!access_ok(off, size, dsa->cfg.bar0_size)) {
+    if (!dsa_reg_access_ok(off, size, dsa->cfg.bar0_size)) {
         return -EINVAL;
     }
     return dsa_regs_write(dsa, off, size, val);
@@ -665,17 +634,12 @@ vidxd_dsa_reset(struct vidxd_dsa *dsa)
         dsa_portal_clear(dsa, &dsa->wqs[i]);
     }
     dsa_reset_config(dsa);
-    __atomic_store_n(&dsa->genctrl, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&dsa->cmdsts, 0, __ATOMIC_RELEASE);
+    dsa_regfile_reset(&dsa->rf);
     __atomic_store_n(&dsa->bme, false, __ATOMIC_RELEASE);
     DSA_STORE(&dsa->cmd, 0);
     for (i = 0; i < dsa->num_msix; i++) {
         __atomic_store_n(&dsa->msixperm[i], 0, __ATOMIC_RELEASE);
     }
-    pthread_mutex_lock(&dsa->err_lock);
-    dsa->intcause = 0;
-    memset(dsa->swerr, 0, sizeof(dsa->swerr));
-    pthread_mutex_unlock(&dsa->err_lock);
     pthread_mutex_unlock(&dsa->lock);
 }
 

@@ -3,7 +3,8 @@
  * Internal state of the DSA device model, shared by its files: dsa.c
  * (state, create/reset, address spaces, error reporting), regs.c (BAR0
  * decode), cmd.c (commands), wq.c (rings, execution, workers) and portal.c
- * (BAR2).
+ * (BAR2).  What the vdev layer's emulation shares with this one (register
+ * file, access rules, WQ bitmaps, slot assembly) is in emul.h / emul.c.
  *
  * Locks, in acquisition order:
  *   dsa->lock      recursive; commands (held across drains) and writes
@@ -11,7 +12,7 @@
  *   wq->portal_lock trapped assembly and mapped polling of one WQ;
  *   wq->lock       the ring, the enabled flag and the run snapshot;
  *   dsa->as_lock   rwlock; read side held while a descriptor executes;
- *   dsa->err_lock  leaf: SWERR and INTCAUSE.
+ *   dsa->rf.err_lock leaf: SWERR and INTCAUSE.
  * No lock but as_lock (read) is held while host ops run from the data path.
  */
 #ifndef VIDXD_DSA_INT_H
@@ -21,12 +22,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dsa/emul.h"
 #include "vidxd/dsa.h"
 #include "vidxd/engine.h"
 
 #define DSA_LOG "dsa"
 #define DSA_WQCFG_MAX_DWORDS 16
-#define DSA_SLOTS_PER_WQ (VIDXD_PORTAL_PAGES_PER_WQ * 64)
 
 /* One queued descriptor with what the portal or WQ gave it. */
 struct dsa_entry {
@@ -47,12 +48,6 @@ struct dsa_wq_run {
     uint32_t thresh;
     unsigned xfer_shift;
     unsigned batch_shift;
-};
-
-/* Trapped-mode assembly of one 64-byte portal slot. */
-struct dsa_slot {
-    uint64_t mask; /* bit n: byte n has arrived */
-    uint8_t buf[64];
 };
 
 struct dsa_wq {
@@ -83,7 +78,7 @@ struct dsa_wq {
     const struct dsa_entry *cur;
 
     pthread_mutex_t portal_lock;
-    struct dsa_slot *slots; /* DSA_SLOTS_PER_WQ, trapped assembly */
+    struct dsa_slot *slots; /* DSA_PORTAL_SLOTS_PER_WQ, trapped assembly */
     uint8_t scan[VIDXD_PORTAL_PAGES_PER_WQ]; /* mapped: next slot */
 
     struct vidxd_dsa_wq_stats stats; /* __atomic updates */
@@ -99,30 +94,19 @@ struct vidxd_dsa {
     struct vidxd_dsa_host_ops host;
     void *opaque;
 
-    /* Capability values, fixed at create. */
-    uint64_t gencap;
-    uint64_t wqcap;
-    uint64_t grpcap;
-    uint64_t engcap;
-    uint64_t offsets[2];
-    uint32_t cmdcap;
+    /* Capabilities (fixed at create), GENCTRL, GENSTS, CMDSTS, INTCAUSE
+     * and SWERR; rf.err_lock is the leaf lock below. */
+    struct dsa_regfile rf;
     unsigned num_msix;
     unsigned num_ims;
     uint64_t bar2_size;
 
     pthread_mutex_t lock;
     uint32_t gencfg;
-    uint32_t gensts; /* __atomic reads outside lock */
     uint32_t cmd;
     uint64_t (*grpcfg)[8]; /* num_groups x 8 qwords */
-    uint32_t genctrl;      /* __atomic */
-    uint32_t cmdsts;       /* __atomic */
     uint32_t *msixperm;    /* num_msix, __atomic */
     bool bme;              /* __atomic */
-
-    pthread_mutex_t err_lock;
-    uint32_t intcause;
-    uint64_t swerr[4];
 
     struct dsa_wq *wqs;
 

@@ -16,8 +16,6 @@
 #include "dsa/dsa_int.h"
 #include "vidxd/log.h"
 
-#define SLOTS_PER_PAGE (VIDXD_PORTAL_PAGE / VIDXD_PORTAL_SLOT)
-
 int
 dsa_portal_init(struct vidxd_dsa *dsa)
 {
@@ -65,7 +63,7 @@ void
 dsa_portal_clear(struct vidxd_dsa *dsa, struct dsa_wq *wq)
 {
     pthread_mutex_lock(&wq->portal_lock);
-    memset(wq->slots, 0, DSA_SLOTS_PER_WQ * sizeof(*wq->slots));
+    memset(wq->slots, 0, DSA_PORTAL_SLOTS_PER_WQ * sizeof(*wq->slots));
     memset(wq->scan, 0, sizeof(wq->scan));
     if (dsa->portal_mem != NULL) {
         uint64_t *q = (uint64_t *)(dsa->portal_mem +
@@ -79,14 +77,6 @@ dsa_portal_clear(struct vidxd_dsa *dsa, struct dsa_wq *wq)
     pthread_mutex_unlock(&wq->portal_lock);
 }
 
-static unsigned
-page_flags(unsigned page)
-{
-    /* Page bit 0 = limited, bit 1 = IMS (dsa.md §0.8, §1.7). */
-    return ((page & 1) ? VIDXD_DSA_SUBMIT_LIMITED : 0) |
-           ((page & 2) ? VIDXD_DSA_SUBMIT_IMS : 0);
-}
-
 /* Import the descriptors waiting in @wq's mapped portal pages into its
  * ring, in slot order starting after the last slot consumed (so a writer
  * rotating through the slots keeps its order).  Returns the number
@@ -95,7 +85,7 @@ unsigned
 dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
 {
     uint8_t *base;
-    uint64_t dropped[DSA_SLOTS_PER_WQ]; /* first qwords, reported later */
+    uint64_t dropped[DSA_PORTAL_SLOTS_PER_WQ]; /* first qwords, reported later */
     unsigned page, i, n = 0, ndropped = 0;
 
     if (dsa->portal_mem == NULL) {
@@ -107,8 +97,8 @@ dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
         uint8_t *pg = base + (size_t)page * VIDXD_PORTAL_PAGE;
         unsigned start = wq->scan[page];
 
-        for (i = 0; i < SLOTS_PER_PAGE; i++) {
-            unsigned slot = (start + i) % SLOTS_PER_PAGE;
+        for (i = 0; i < DSA_PORTAL_SLOTS_PER_PAGE; i++) {
+            unsigned slot = (start + i) % DSA_PORTAL_SLOTS_PER_PAGE;
             uint64_t *q = (uint64_t *)(pg + (size_t)slot * VIDXD_PORTAL_SLOT);
             uint64_t d[8];
             struct vidxd_desc desc;
@@ -129,7 +119,7 @@ dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
              * leaves the descriptor in its slot: the slot memory is the
              * queue's overflow, and the writer sees back-pressure because
              * the slot is not released. */
-            rc = dsa_wq_push(wq, &desc, page_flags(page), DSA_PUSH_TRY);
+            rc = dsa_wq_push(wq, &desc, dsa_portal_page_flags(page), DSA_PUSH_TRY);
             if (rc == -ENOSPC || rc == -EAGAIN) {
                 wq->scan[page] = (uint8_t)slot;
                 goto out;
@@ -141,7 +131,7 @@ dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
                 __atomic_store_n(&q[j], 0, __ATOMIC_RELAXED);
             }
             __atomic_store_n(&q[0], 0, __ATOMIC_RELEASE);
-            wq->scan[page] = (uint8_t)((slot + 1) % SLOTS_PER_PAGE);
+            wq->scan[page] = (uint8_t)((slot + 1) % DSA_PORTAL_SLOTS_PER_PAGE);
             n++;
         }
     }
@@ -157,56 +147,28 @@ out:
     return n;
 }
 
-static bool
-portal_access_ok(const struct vidxd_dsa *dsa, uint64_t off, unsigned size)
-{
-    switch (size) {
-    case 1:
-    case 2:
-    case 4:
-    case 8:
-    case 16:
-    case 32:
-    case 64:
-        break;
-    default:
-        return false;
-    }
-    return off % size == 0 && off < dsa->bar2_size &&
-           size <= dsa->bar2_size - off;
-}
-
 int
 vidxd_dsa_portal_write(struct vidxd_dsa *dsa, uint64_t off, const void *data,
                        unsigned size)
 {
+    struct dsa_portal_pos pos;
     struct dsa_wq *wq;
-    struct dsa_slot *s;
     struct vidxd_desc desc;
-    unsigned page, slot, byte;
-    bool complete = false;
+    bool complete;
 
-    if (data == NULL || !portal_access_ok(dsa, off, size)) {
+    if (data == NULL || !dsa_portal_access_ok(off, size, dsa->bar2_size)) {
         return -EINVAL;
     }
-    wq = &dsa->wqs[off / VIDXD_PORTAL_WQ_STRIDE];
-    page = (unsigned)(off % VIDXD_PORTAL_WQ_STRIDE) / VIDXD_PORTAL_PAGE;
-    slot = (unsigned)(off % VIDXD_PORTAL_PAGE) / VIDXD_PORTAL_SLOT;
-    byte = (unsigned)(off % VIDXD_PORTAL_SLOT);
-    s = &wq->slots[page * SLOTS_PER_PAGE + slot];
+    pos = dsa_portal_decode(off);
+    wq = &dsa->wqs[pos.wq];
 
     pthread_mutex_lock(&wq->portal_lock);
-    memcpy(s->buf + byte, data, size);
-    s->mask |= (size == 64 ? ~0ull : ((1ull << size) - 1)) << byte;
-    if (s->mask == ~0ull) {
-        memcpy(&desc, s->buf, sizeof(desc));
-        s->mask = 0;
-        complete = true;
-    }
+    complete = dsa_slot_write(&wq->slots[pos.slot], pos.byte, data, size,
+                              &desc);
     pthread_mutex_unlock(&wq->portal_lock);
     if (complete) {
         /* A posted store cannot fail: rejections are counted in stats. */
-        dsa_wq_push(wq, &desc, page_flags(page),
+        dsa_wq_push(wq, &desc, dsa_portal_page_flags(pos.page),
                     DSA_PUSH_REPORT |
                         (dsa->cfg.workers == 0 ? DSA_PUSH_EXECUTE : 0));
     }
@@ -217,7 +179,7 @@ int
 vidxd_dsa_portal_read(struct vidxd_dsa *dsa, uint64_t off, void *data,
                       unsigned size)
 {
-    if (data == NULL || !portal_access_ok(dsa, off, size)) {
+    if (data == NULL || !dsa_portal_access_ok(off, size, dsa->bar2_size)) {
         return -EINVAL;
     }
     memset(data, 0, size);

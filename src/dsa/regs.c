@@ -2,34 +2,19 @@
 /*
  * DSA device model, BAR0 register decode (reference/dsa.md §1.2-§1.6).
  *
- * Every access of 1, 2, 4 or 8 naturally aligned bytes falls inside one
- * qword, so the decode works on qwords: a read extracts bytes from the
- * qword's value, a write carries a bit mask of the bytes written and each
- * register merges only its writable bits under that mask.  This gives the
- * "64-bit registers may be written as two 32-bit halves" rule and the
- * reserved-bits rule for free.  The MSI-X table, PBA and IMS table are not
+ * The decode works on qwords, as emul.h describes: a read extracts bytes
+ * from the qword's value, a write carries a bit mask of the bytes written
+ * and each register merges only its writable bits under that mask.  The
+ * registers that every emulated DSA has alike (capabilities, GENCTRL,
+ * GENSTS, INTCAUSE, CMDSTS, SWERR) are decoded by emul.c; GENCFG, the CMD
+ * latch and the tables here.  The MSI-X table, PBA and IMS table are not
  * ours: those accesses go to the host ops unchanged.
  */
 #include <errno.h>
-#include <string.h>
 
 #include "dsa/dsa_int.h"
 #include "vidxd/log.h"
 
-/* INTCAUSE bits software may clear (W1C); EVL is absent (no GENCAP bit). */
-#define INTCAUSE_W1C                                                           \
-    (VIDXD_INTCAUSE_ERR | VIDXD_INTCAUSE_CMD | VIDXD_INTCAUSE_OCCUPY |         \
-     VIDXD_INTCAUSE_PERFMON_OVFL | VIDXD_INTCAUSE_HALT_STATE |                 \
-     VIDXD_INTCAUSE_INT_HANDLE_REVOKED)
-#define GENCTRL_RW (VIDXD_GENCTRL_SOFTERR_INT_EN | VIDXD_GENCTRL_HALT_INT_EN)
-#define GENCFG_RW (VIDXD_GENCFG_RDBUF_LIMIT_MASK | VIDXD_GENCFG_USER_INT_EN)
-/* CMD: operand, command and int_req; bits 30:25 are reserved. */
-#define CMD_RW                                                                 \
-    (VIDXD_CMD_OPERAND_MASK | VIDXD_CMD_CODE_MASK | VIDXD_CMD_INT_REQ)
-#define CMD_BYTE3 (0xffull << 24)
-#define MSIXPERM_RW                                                            \
-    (VIDXD_MSIXPERM_IGNORE | VIDXD_MSIXPERM_PASID_EN |                         \
-     VIDXD_MSIXPERM_PASID_MASK)
 #define GRPFLG_RW                                                              \
     (VIDXD_GRPFLG_TC_A_MASK | VIDXD_GRPFLG_TC_B_MASK |                         \
      VIDXD_GRPFLG_USE_RDBUF_LIMIT | VIDXD_GRPFLG_RDBUFS_RESERVED_MASK |        \
@@ -40,20 +25,6 @@
      VIDXD_WQCFG_PASID_EN | VIDXD_WQCFG_PRIV)
 #define WQCFG_SHIFTS_RW                                                        \
     (VIDXD_WQCFG_MAX_XFER_SHIFT_MASK | VIDXD_WQCFG_MAX_BATCH_SHIFT_MASK)
-
-static bool
-in_range(uint64_t off, uint64_t start, uint64_t len)
-{
-    return off >= start && off - start < len;
-}
-
-static uint64_t
-merge(uint64_t old, uint64_t val, uint64_t wmask, uint64_t writable)
-{
-    uint64_t m = wmask & writable;
-
-    return (old & ~m) | (val & m);
-}
 
 /* Forward an access to a host-owned table; returns 1 if @off is not in
  * one.  The tables are multiples of 8 bytes long and 8-byte aligned, so a
@@ -66,16 +37,16 @@ table_access(struct vidxd_dsa *dsa, uint64_t off, unsigned size, uint64_t *rval,
     unsigned table;
     uint64_t base;
 
-    if (in_range(off, c->msix_table_offset,
+    if (dsa_in_range(off, c->msix_table_offset,
                  (uint64_t)dsa->num_msix * VIDXD_MSIX_ENTRY_SIZE)) {
         table = VIDXD_DSA_TABLE_MSIX;
         base = c->msix_table_offset;
-    } else if (in_range(off, c->msix_pba_offset,
+    } else if (dsa_in_range(off, c->msix_pba_offset,
                         ((dsa->num_msix + 63) / 64) * 8ull)) {
         table = VIDXD_DSA_TABLE_PBA;
         base = c->msix_pba_offset;
     } else if (dsa->num_ims != 0 &&
-               in_range(off, c->ims_offset,
+               dsa_in_range(off, c->ims_offset,
                         (uint64_t)dsa->num_ims * VIDXD_IMS_ENTRY_SIZE)) {
         table = VIDXD_DSA_TABLE_IMS;
         base = c->ims_offset;
@@ -151,75 +122,36 @@ grpcfg_writable(const struct vidxd_dsa *dsa, unsigned q)
 }
 
 /* Value of the qword at @off (8-aligned, not a host table).  Lock-free:
- * each field is read atomically (DSA_LOAD). */
+ * each field is read atomically (DSA_LOAD), INTCAUSE/SWERR under the leaf
+ * rf.err_lock. */
 static uint64_t
 qword_read(struct vidxd_dsa *dsa, uint64_t off)
 {
     const struct vidxd_dsa_config *c = &dsa->cfg;
-    uint64_t v = 0;
 
     if (off < 0x100) {
         switch (off) {
-        case VIDXD_REG_VERSION:
-            return c->version;
-        case VIDXD_REG_GENCAP:
-            return dsa->gencap;
-        case VIDXD_REG_WQCAP:
-            return dsa->wqcap;
-        case VIDXD_REG_GRPCAP:
-            return dsa->grpcap;
-        case VIDXD_REG_ENGCAP:
-            return dsa->engcap;
-        case VIDXD_REG_OPCAP:
-        case VIDXD_REG_OPCAP + 8:
-        case VIDXD_REG_OPCAP + 16:
-        case VIDXD_REG_OPCAP + 24:
-            return c->opcap[(off - VIDXD_REG_OPCAP) / 8];
-        case VIDXD_REG_OFFSETS:
-        case VIDXD_REG_OFFSETS + 8:
-            return dsa->offsets[(off - VIDXD_REG_OFFSETS) / 8];
         case VIDXD_REG_GENCFG:
             return DSA_LOAD(&dsa->gencfg);
-        case VIDXD_REG_GENCTRL:
-            return __atomic_load_n(&dsa->genctrl, __ATOMIC_ACQUIRE);
-        case VIDXD_REG_GENSTS:
-            return __atomic_load_n(&dsa->gensts, __ATOMIC_ACQUIRE);
-        case VIDXD_REG_INTCAUSE:
-            pthread_mutex_lock(&dsa->err_lock);
-            v = dsa->intcause;
-            pthread_mutex_unlock(&dsa->err_lock);
-            return v;
         case VIDXD_REG_CMD:
             return DSA_LOAD(&dsa->cmd);
-        case VIDXD_REG_CMDSTS:
-            return __atomic_load_n(&dsa->cmdsts, __ATOMIC_ACQUIRE);
-        case VIDXD_REG_CMDCAP:
-            return dsa->cmdcap;
-        case VIDXD_REG_SWERR:
-        case VIDXD_REG_SWERR + 8:
-        case VIDXD_REG_SWERR + 16:
-        case VIDXD_REG_SWERR + 24:
-            pthread_mutex_lock(&dsa->err_lock);
-            v = dsa->swerr[(off - VIDXD_REG_SWERR) / 8];
-            pthread_mutex_unlock(&dsa->err_lock);
-            return v;
         default:
-            return 0; /* reserved; no event log (GENCAP.evl_support 0) */
+            return dsa_regfile_read(&dsa->rf, off);
         }
     }
-    if (in_range(off, c->msix_perm_offset,
+    if (dsa_in_range(off, c->msix_perm_offset,
                  (uint64_t)dsa->num_msix * VIDXD_MSIX_PERM_STRIDE)) {
         return __atomic_load_n(&dsa->msixperm[(off - c->msix_perm_offset) /
                                               VIDXD_MSIX_PERM_STRIDE],
                                __ATOMIC_ACQUIRE);
     }
-    if (in_range(off, c->grpcfg_offset,
+    if (dsa_in_range(off, c->grpcfg_offset,
                  (uint64_t)c->num_groups * VIDXD_GRPCFG_SIZE)) {
         uint64_t rel = off - c->grpcfg_offset;
         return DSA_LOAD(&dsa->grpcfg[rel / VIDXD_GRPCFG_SIZE]
                                     [(rel % VIDXD_GRPCFG_SIZE) / 8]);
     }
-    if (in_range(off, c->wqcfg_offset,
+    if (dsa_in_range(off, c->wqcfg_offset,
                  (uint64_t)c->num_wqs * c->wqcfg_stride)) {
         uint64_t rel = off - c->wqcfg_offset;
         struct dsa_wq *wq = &dsa->wqs[rel / c->wqcfg_stride];
@@ -242,7 +174,7 @@ write_grpcfg(struct vidxd_dsa *dsa, uint64_t rel, uint64_t val, uint64_t wmask)
     uint64_t nv;
 
     pthread_mutex_lock(&dsa->lock);
-    nv = merge(*p, val, wmask, grpcfg_writable(dsa, q));
+    nv = dsa_reg_merge(*p, val, wmask, grpcfg_writable(dsa, q));
     if (nv == *p) {
         /* Linux rewrites GRPCFG with the same values while the device is
          * enabled (dsa.md §2.2): accept silently. */
@@ -275,7 +207,7 @@ write_wqcfg(struct vidxd_dsa *dsa, uint64_t rel, uint64_t val, uint64_t wmask)
         if (m == 0) {
             continue;
         }
-        nv = (uint32_t)merge(wq->cfg[d], v, m, wqcfg_writable(d));
+        nv = (uint32_t)dsa_reg_merge(wq->cfg[d], v, m, wqcfg_writable(d));
         if (nv == wq->cfg[d]) {
             continue;
         }
@@ -298,7 +230,7 @@ write_gencfg(struct vidxd_dsa *dsa, uint64_t val, uint64_t wmask)
     uint32_t nv;
 
     pthread_mutex_lock(&dsa->lock);
-    nv = (uint32_t)merge(dsa->gencfg, val, wmask, GENCFG_RW);
+    nv = (uint32_t)dsa_reg_merge(dsa->gencfg, val, wmask, DSA_GENCFG_RW);
     /* Writable only while the device is disabled (dsa.md §1.2). */
     if (dsa_state(dsa) == VIDXD_GENSTS_DISABLED) {
         DSA_STORE(&dsa->gencfg, nv);
@@ -323,97 +255,71 @@ qword_write(struct vidxd_dsa *dsa, uint64_t off, uint64_t val, uint64_t wmask,
         case VIDXD_REG_GENCFG:
             write_gencfg(dsa, val, wmask);
             return false;
-        case VIDXD_REG_GENCTRL:
-            __atomic_store_n(
-                &dsa->genctrl,
-                (uint32_t)merge(dsa->genctrl, val, wmask, GENCTRL_RW),
-                __ATOMIC_RELEASE);
-            return false;
-        case VIDXD_REG_INTCAUSE:
-            pthread_mutex_lock(&dsa->err_lock);
-            dsa->intcause &= ~(uint32_t)(val & wmask & INTCAUSE_W1C);
-            pthread_mutex_unlock(&dsa->err_lock);
-            return false;
         case VIDXD_REG_CMD: {
             /* The latch merges bytes without a lock, so that a CMD write
              * during a command reaches the 0x52 check instead of waiting. */
             uint32_t old = DSA_LOAD(&dsa->cmd), nv;
             do {
-                nv = (uint32_t)merge(old, val, wmask, CMD_RW);
+                nv = (uint32_t)dsa_reg_merge(old, val, wmask, DSA_CMD_RW);
             } while (!__atomic_compare_exchange_n(&dsa->cmd, &old, nv, false,
                                                   __ATOMIC_RELAXED,
                                                   __ATOMIC_RELAXED));
             *cmd = nv;
-            return (wmask & CMD_BYTE3) != 0;
+            return (wmask & DSA_CMD_BYTE3) != 0;
         }
-        case VIDXD_REG_SWERR:
-            /* The driver acknowledges with VALID|OVERFLOW (W1C, §1.6). */
-            pthread_mutex_lock(&dsa->err_lock);
-            dsa->swerr[0] &=
-                ~(val & wmask & (VIDXD_SWERR_VALID | VIDXD_SWERR_OVERFLOW));
-            pthread_mutex_unlock(&dsa->err_lock);
-            return false;
         default:
-            return false; /* read-only or reserved */
+            dsa_regfile_write(&dsa->rf, off, val, wmask);
+            return false;
         }
     }
-    if (in_range(off, c->msix_perm_offset,
+    if (dsa_in_range(off, c->msix_perm_offset,
                  (uint64_t)dsa->num_msix * VIDXD_MSIX_PERM_STRIDE)) {
         uint32_t *p = &dsa->msixperm[(off - c->msix_perm_offset) /
                                      VIDXD_MSIX_PERM_STRIDE];
-        __atomic_store_n(p, (uint32_t)merge(*p, val, wmask, MSIXPERM_RW),
+        __atomic_store_n(p,
+                         (uint32_t)dsa_reg_merge(*p, val, wmask,
+                                                 DSA_MSIXPERM_RW),
                          __ATOMIC_RELEASE);
         return false;
     }
-    if (in_range(off, c->grpcfg_offset,
+    if (dsa_in_range(off, c->grpcfg_offset,
                  (uint64_t)c->num_groups * VIDXD_GRPCFG_SIZE)) {
         write_grpcfg(dsa, off - c->grpcfg_offset, val, wmask);
         return false;
     }
-    if (in_range(off, c->wqcfg_offset,
+    if (dsa_in_range(off, c->wqcfg_offset,
                  (uint64_t)c->num_wqs * c->wqcfg_stride)) {
         write_wqcfg(dsa, off - c->wqcfg_offset, val, wmask);
     }
     return false;
 }
 
-static uint64_t
-size_mask(unsigned size)
-{
-    return size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
-}
-
 int
 dsa_regs_read(struct vidxd_dsa *dsa, uint64_t off, unsigned size, uint64_t *val)
 {
-    unsigned shift = (unsigned)(off & 7) * 8;
-    uint64_t q;
     int rc;
 
     rc = table_access(dsa, off, size, val, 0, false);
     if (rc <= 0) {
         return rc;
     }
-    q = qword_read(dsa, off & ~7ull);
-    *val = (q >> shift) & size_mask(size);
+    *val = dsa_reg_extract(qword_read(dsa, off & ~7ull), off, size);
     return 0;
 }
 
 int
 dsa_regs_write(struct vidxd_dsa *dsa, uint64_t off, unsigned size, uint64_t val)
 {
-    unsigned shift = (unsigned)(off & 7) * 8;
-    uint64_t wmask = size_mask(size) << shift;
     uint32_t cmd = 0;
     bool issue;
     int rc;
 
-    rc = table_access(dsa, off, size, NULL, val & size_mask(size), true);
+    rc = table_access(dsa, off, size, NULL, val & dsa_size_mask(size), true);
     if (rc <= 0) {
         return rc;
     }
-    issue = qword_write(dsa, off & ~7ull, (val & size_mask(size)) << shift,
-                        wmask, &cmd);
+    issue = qword_write(dsa, off & ~7ull, dsa_reg_place(val, off, size),
+                        dsa_reg_wmask(off, size), &cmd);
     if (issue) {
         dsa_cmd_issue(dsa, cmd);
     }

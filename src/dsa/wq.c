@@ -39,7 +39,7 @@ dsa_wq_init(struct vidxd_dsa *dsa, struct dsa_wq *wq, unsigned id)
 {
     wq->dsa = dsa;
     wq->id = id;
-    wq->slots = calloc(DSA_SLOTS_PER_WQ, sizeof(*wq->slots));
+    wq->slots = calloc(DSA_PORTAL_SLOTS_PER_WQ, sizeof(*wq->slots));
     if (wq->slots == NULL) {
         return -ENOMEM;
     }
@@ -437,7 +437,7 @@ execute(struct dsa_wq *wq, const struct dsa_entry *e,
     struct vidxd_engine_ctx ctx = {
         .ops = &engine_ops,
         .opaque = wq,
-        .gencap = dsa->gencap,
+        .gencap = dsa->rf.gencap,
         .max_xfer_size = 1ull << run->xfer_shift,
         .max_batch_size = 1u << run->batch_shift,
         .wq_bof = run->bof,

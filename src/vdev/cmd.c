@@ -13,13 +13,6 @@
 #include "vdev/vdev_int.h"
 #include "vidxd/log.h"
 
-static uint32_t
-cmdsts(unsigned err, unsigned result)
-{
-    return (err & VIDXD_CMDSTS_ERR_MASK) |
-           ((result & 0xffffu) << VIDXD_CMDSTS_RESULT_SHIFT);
-}
-
 uint32_t
 vdev_parent_rd32(struct vidxd_vdev *v, uint64_t off)
 {
@@ -126,7 +119,7 @@ enable_device(struct vidxd_vdev *v)
         VIDXD_GENSTS_ENABLED) {
         return VIDXD_CMDSTS_HW_ERR;
     }
-    __atomic_store_n(&v->gensts, VIDXD_GENSTS_ENABLED, __ATOMIC_RELEASE);
+    __atomic_store_n(&v->rf.gensts, VIDXD_GENSTS_ENABLED, __ATOMIC_RELEASE);
     return VIDXD_CMDSTS_SUCCESS;
 }
 
@@ -183,41 +176,22 @@ enable_wq(struct vidxd_vdev *v, uint32_t idx)
     return VIDXD_CMDSTS_SUCCESS;
 }
 
-/* Decode a bitmap operand (§1.4) into vdev WQ bits. */
-static unsigned
-wq_mask(const struct vidxd_vdev *v, uint32_t operand, uint32_t *out)
-{
-    unsigned base =
-        ((operand & VIDXD_CMD_OPERAND_MASK) >> VIDXD_CMD_WQ_MASK_GROUP_SHIFT) *
-        16;
-    unsigned n;
-
-    *out = 0;
-    for (n = 0; n < 16; n++) {
-        if ((operand & (1u << n)) == 0) {
-            continue;
-        }
-        if (base + n >= v->cfg.nr_wqs) {
-            return VIDXD_CMDSTS_INVAL_WQIDX;
-        }
-        *out |= 1u << (base + n);
-    }
-    return VIDXD_CMDSTS_SUCCESS;
-}
-
 static unsigned
 wq_command(struct vidxd_vdev *v, unsigned code, uint32_t operand)
 {
+    uint64_t bits;
     uint32_t set, on;
     unsigned i, err;
 
     if (vdev_state(v) != VIDXD_GENSTS_ENABLED) {
         return VIDXD_CMDSTS_DEV_NOT_EN;
     }
-    err = wq_mask(v, operand, &set);
+    /* The operand names vdev WQs (§1.4), at most VIDXD_VDEV_MAX_WQS. */
+    err = dsa_wq_mask_decode(operand, v->cfg.nr_wqs, &bits);
     if (err != VIDXD_CMDSTS_SUCCESS) {
         return err;
     }
+    set = (uint32_t)bits;
     on = set & enabled_mask(v);
     switch (code) {
     case VIDXD_CMD_DISABLE_WQ:
@@ -257,31 +231,32 @@ cmd_exec(struct vidxd_vdev *v, unsigned code, uint32_t operand)
 
     /* Order of checks as the 2021 vidxd (§5.3): CMDCAP, then HALT. */
     if (code > VIDXD_CMD_RELEASE_INT_HANDLE ||
-        (v->cmdcap & (1u << code)) == 0) {
-        return cmdsts(VIDXD_CMDSTS_INVAL_CMD, 0);
+        (v->rf.cmdcap & (1u << code)) == 0) {
+        return dsa_cmdsts(VIDXD_CMDSTS_INVAL_CMD, 0);
     }
     if (vdev_state(v) == VIDXD_GENSTS_HALT && code != VIDXD_CMD_RESET_DEVICE) {
-        return cmdsts(VIDXD_CMDSTS_HW_ERR, 0);
+        return dsa_cmdsts(VIDXD_CMDSTS_HW_ERR, 0);
     }
     switch (code) {
     case VIDXD_CMD_ENABLE_DEVICE:
-        return cmdsts(enable_device(v), 0);
+        return dsa_cmdsts(enable_device(v), 0);
     case VIDXD_CMD_DISABLE_DEVICE:
         if (vdev_state(v) != VIDXD_GENSTS_ENABLED) {
-            return cmdsts(VIDXD_CMDSTS_DIS_DEV_EN, 0);
+            return dsa_cmdsts(VIDXD_CMDSTS_DIS_DEV_EN, 0);
         }
         vdev_parent_wq_cmd(v, VIDXD_CMD_DISABLE_WQ, enabled_mask(v));
         for (i = 0; i < v->cfg.nr_wqs; i++) {
             v->wq_enabled[i] = false;
         }
-        __atomic_store_n(&v->gensts, VIDXD_GENSTS_DISABLED, __ATOMIC_RELEASE);
-        return cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
+        __atomic_store_n(&v->rf.gensts, VIDXD_GENSTS_DISABLED,
+                         __ATOMIC_RELEASE);
+        return dsa_cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
     case VIDXD_CMD_DRAIN_ALL:
     case VIDXD_CMD_ABORT_ALL:
     case VIDXD_CMD_DRAIN_PASID:
     case VIDXD_CMD_ABORT_PASID:
         if (vdev_state(v) != VIDXD_GENSTS_ENABLED) {
-            return cmdsts(VIDXD_CMDSTS_DEV_NOT_EN, 0);
+            return dsa_cmdsts(VIDXD_CMDSTS_DEV_NOT_EN, 0);
         }
         /* Every descriptor of the vdev carries the vdev's PASID and the
          * guest has none of its own, so the *_PASID forms act on all of
@@ -293,21 +268,22 @@ cmd_exec(struct vidxd_vdev *v, unsigned code, uint32_t operand)
                     ? VIDXD_CMD_DRAIN_WQ
                     : VIDXD_CMD_ABORT_WQ,
                 enabled_mask(v)) != 0) {
-            return cmdsts(VIDXD_CMDSTS_HW_ERR, 0);
+            return dsa_cmdsts(VIDXD_CMDSTS_HW_ERR, 0);
         }
-        return cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
+        return dsa_cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
     case VIDXD_CMD_RESET_DEVICE:
         vdev_quiesce_wqs(v);
         v->gencfg = 0;
-        __atomic_store_n(&v->gensts, VIDXD_GENSTS_DISABLED, __ATOMIC_RELEASE);
-        return cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
+        __atomic_store_n(&v->rf.gensts, VIDXD_GENSTS_DISABLED,
+                         __ATOMIC_RELEASE);
+        return dsa_cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
     case VIDXD_CMD_ENABLE_WQ:
-        return cmdsts(enable_wq(v, operand & VIDXD_CMD_OPERAND_MASK), 0);
+        return dsa_cmdsts(enable_wq(v, operand & VIDXD_CMD_OPERAND_MASK), 0);
     case VIDXD_CMD_DISABLE_WQ:
     case VIDXD_CMD_DRAIN_WQ:
     case VIDXD_CMD_ABORT_WQ:
     case VIDXD_CMD_RESET_WQ:
-        return cmdsts(wq_command(v, code, operand), 0);
+        return dsa_cmdsts(wq_command(v, code, operand), 0);
     case VIDXD_CMD_REQUEST_INT_HANDLE:
         return vdev_handle_request(v, operand);
     default: /* RELEASE_INT_HANDLE */
@@ -323,7 +299,8 @@ vdev_cmd_issue(struct vidxd_vdev *v, uint32_t cmd)
 
     /* A CMD write while the previous command is active is a software
      * error, 0x52 (dsa.md §1.6, §5.2); the new command is not run. */
-    old = __atomic_fetch_or(&v->cmdsts, VIDXD_CMDSTS_ACTIVE, __ATOMIC_ACQ_REL);
+    old = __atomic_fetch_or(&v->rf.cmdsts, VIDXD_CMDSTS_ACTIVE,
+                            __ATOMIC_ACQ_REL);
     if ((old & VIDXD_CMDSTS_ACTIVE) != 0) {
         VIDXD_LOG_RATELIMIT(LOG_WARNING, VDEV_LOG,
                             "%s: CMD 0x%08x written while a command is "
@@ -344,7 +321,7 @@ vdev_cmd_issue(struct vidxd_vdev *v, uint32_t cmd)
     /* Errors the parent met while draining our WQs belong to the guest. */
     vdev_poll_parent(v);
     /* CMDSTS is final before the completion interrupt (dsa.md §5.3). */
-    __atomic_store_n(&v->cmdsts, sts, __ATOMIC_RELEASE);
+    __atomic_store_n(&v->rf.cmdsts, sts, __ATOMIC_RELEASE);
     if ((cmd & VIDXD_CMD_INT_REQ) != 0) {
         vdev_raise_intcause(v, VIDXD_INTCAUSE_CMD);
     }

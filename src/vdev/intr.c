@@ -16,13 +16,6 @@
 #include "vdev/vdev_int.h"
 #include "vidxd/log.h"
 
-static uint32_t
-cmdsts(unsigned err, unsigned result)
-{
-    return (err & VIDXD_CMDSTS_ERR_MASK) |
-           ((result & 0xffffu) << VIDXD_CMDSTS_RESULT_SHIFT);
-}
-
 int
 vdev_intr_init(struct vidxd_vdev *v)
 {
@@ -92,10 +85,10 @@ vdev_handle_request(struct vidxd_vdev *v, uint32_t operand)
 
     /* The guest has no IMS of its own: its vectors are MSI-X. */
     if ((operand & VIDXD_CMD_INT_HANDLE_IMS) != 0) {
-        return cmdsts(VIDXD_CMDSTS_NO_HANDLE, 0);
+        return dsa_cmdsts(VIDXD_CMDSTS_NO_HANDLE, 0);
     }
     if (vector == 0 || vector >= v->num_vectors) {
-        return cmdsts(VIDXD_CMDSTS_INVAL_INT_IDX, 0);
+        return dsa_cmdsts(VIDXD_CMDSTS_INVAL_INT_IDX, 0);
     }
     for (i = 0; i < VIDXD_VDEV_MAX_HANDLES && h == NULL; i++) {
         if (!v->handles[i].used) {
@@ -103,7 +96,7 @@ vdev_handle_request(struct vidxd_vdev *v, uint32_t operand)
         }
     }
     if (h == NULL) {
-        return cmdsts(VIDXD_CMDSTS_NO_HANDLE, 0);
+        return dsa_cmdsts(VIDXD_CMDSTS_NO_HANDLE, 0);
     }
     rc = vidxd_irq_alloc(v->parent_irq, VIDXD_IRQ_DOMAIN_IMS,
                          VIDXD_IRQ_ANY_INDEX, 1, icookie, &ims);
@@ -111,23 +104,23 @@ vdev_handle_request(struct vidxd_vdev *v, uint32_t operand)
         VIDXD_LOG_RATELIMIT(LOG_WARNING, VDEV_LOG,
                             "%s: no parent IMS entry: %s", v->name,
                             strerror(-rc));
-        return cmdsts(VIDXD_CMDSTS_NO_HANDLE, 0);
+        return dsa_cmdsts(VIDXD_CMDSTS_NO_HANDLE, 0);
     }
     if (ims > VIDXD_CMD_INT_HANDLE_MASK) {
         vidxd_irq_free(v->parent_irq, VIDXD_IRQ_DOMAIN_IMS, ims, 1);
-        return cmdsts(VIDXD_CMDSTS_NO_HANDLE, 0);
+        return dsa_cmdsts(VIDXD_CMDSTS_NO_HANDLE, 0);
     }
     rc = vidxd_irq_activate(v->parent_irq, VIDXD_IRQ_DOMAIN_IMS, ims, 1, NULL,
                             VIDXD_IRQ_ACT_UNMASK);
     if (rc != 0) {
         vidxd_irq_free(v->parent_irq, VIDXD_IRQ_DOMAIN_IMS, ims, 1);
-        return cmdsts(VIDXD_CMDSTS_NO_HANDLE, 0);
+        return dsa_cmdsts(VIDXD_CMDSTS_NO_HANDLE, 0);
     }
     h->used = true;
     h->vector = (uint16_t)vector;
     h->ims = ims;
     handle_sync(v, h);
-    return cmdsts(VIDXD_CMDSTS_SUCCESS, ims);
+    return dsa_cmdsts(VIDXD_CMDSTS_SUCCESS, ims);
 }
 
 /* RELEASE_INT_HANDLE: only a handle this vdev holds (else 0x43). */
@@ -144,11 +137,11 @@ vdev_handle_release(struct vidxd_vdev *v, uint32_t operand)
             if (h->used && h->ims == handle) {
                 vidxd_irq_free(v->parent_irq, VIDXD_IRQ_DOMAIN_IMS, h->ims, 1);
                 memset(h, 0, sizeof(*h));
-                return cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
+                return dsa_cmdsts(VIDXD_CMDSTS_SUCCESS, 0);
             }
         }
     }
-    return cmdsts(VIDXD_CMDSTS_INVAL_INT_IDX_RELEASE, 0);
+    return dsa_cmdsts(VIDXD_CMDSTS_INVAL_INT_IDX_RELEASE, 0);
 }
 
 void

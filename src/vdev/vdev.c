@@ -26,8 +26,7 @@ static struct vdev_parent *registry;
 unsigned
 vdev_state(const struct vidxd_vdev *v)
 {
-    return __atomic_load_n(&v->gensts, __ATOMIC_ACQUIRE) &
-           VIDXD_GENSTS_STATE_MASK;
+    return dsa_regfile_state(&v->rf);
 }
 
 /* ---- parent registry ---- */
@@ -107,36 +106,16 @@ registry_put(struct vdev_parent *p)
 void
 vdev_raise_intcause(struct vidxd_vdev *v, uint32_t bits)
 {
-    pthread_mutex_lock(&v->err_lock);
-    v->intcause |= bits;
-    pthread_mutex_unlock(&v->err_lock);
+    dsa_regfile_raise(&v->rf, bits);
     vdev_raise_vector0(v);
 }
 
-/* Record an error in SWERR, or set OVERFLOW if one is pending; returns the
- * INTCAUSE bit to raise (dsa.md §1.6, §5.3 vidxd_set_swerr). */
-static uint32_t
-swerr_record(struct vidxd_vdev *v, uint64_t q0, uint64_t q1, uint64_t q2)
-{
-    uint32_t genctrl = __atomic_load_n(&v->genctrl, __ATOMIC_ACQUIRE);
-
-    pthread_mutex_lock(&v->err_lock);
-    if ((v->swerr[0] & VIDXD_SWERR_VALID) != 0) {
-        v->swerr[0] |= VIDXD_SWERR_OVERFLOW;
-    } else {
-        v->swerr[0] = q0 | VIDXD_SWERR_VALID;
-        v->swerr[1] = q1;
-        v->swerr[2] = q2;
-        v->swerr[3] = 0;
-    }
-    pthread_mutex_unlock(&v->err_lock);
-    return (genctrl & VIDXD_GENCTRL_SOFTERR_INT_EN) ? VIDXD_INTCAUSE_ERR : 0;
-}
-
+/* Record an error in SWERR (or OVERFLOW) and raise INTCAUSE.ERR if
+ * enabled (dsa.md §1.6, §5.3 vidxd_set_swerr). */
 void
 vdev_report_swerr(struct vidxd_vdev *v, uint64_t q0, uint64_t q1, uint64_t q2)
 {
-    uint32_t bits = swerr_record(v, q0, q1, q2);
+    uint32_t bits = dsa_regfile_swerr(&v->rf, q0, q1, q2);
 
     if (bits != 0) {
         vdev_raise_intcause(v, bits);
@@ -242,23 +221,19 @@ vdev_quiesce_wqs(struct vidxd_vdev *v)
 void
 vdev_halt(struct vidxd_vdev *v, unsigned reset_type, uint8_t code)
 {
-    uint32_t bits, genctrl;
+    uint32_t bits;
 
     pthread_mutex_lock(&v->lock);
     if (vdev_state(v) == VIDXD_GENSTS_HALT) {
         pthread_mutex_unlock(&v->lock);
         return;
     }
-    __atomic_store_n(&v->gensts,
+    __atomic_store_n(&v->rf.gensts,
                      VIDXD_GENSTS_HALT |
                          (reset_type << VIDXD_GENSTS_RESET_TYPE_SHIFT),
                      __ATOMIC_RELEASE);
     vdev_quiesce_wqs(v);
-    bits = swerr_record(v, (uint64_t)code << VIDXD_SWERR_ERROR_SHIFT, 0, 0);
-    genctrl = __atomic_load_n(&v->genctrl, __ATOMIC_ACQUIRE);
-    if ((genctrl & VIDXD_GENCTRL_HALT_INT_EN) != 0) {
-        bits |= VIDXD_INTCAUSE_HALT_STATE;
-    }
+    bits = dsa_regfile_halt_cause(&v->rf, code);
     pthread_mutex_unlock(&v->lock);
     VIDXD_LOG_RATELIMIT(LOG_WARNING, VDEV_LOG,
                         "%s: halted (error 0x%x, reset type %u)", v->name, code,
@@ -274,17 +249,12 @@ vdev_reset_locked(struct vidxd_vdev *v)
 {
     vdev_quiesce_wqs(v);
     vdev_handles_free_all(v);
-    __atomic_store_n(&v->gensts, VIDXD_GENSTS_DISABLED, __ATOMIC_RELEASE);
-    __atomic_store_n(&v->genctrl, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&v->cmdsts, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&v->rf.gensts, VIDXD_GENSTS_DISABLED, __ATOMIC_RELEASE);
+    dsa_regfile_reset(&v->rf);
     v->gencfg = 0;
     v->cmd = 0;
     v->bme = false;
     memset(v->msixperm, 0, sizeof(v->msixperm));
-    pthread_mutex_lock(&v->err_lock);
-    v->intcause = 0;
-    memset(v->swerr, 0, sizeof(v->swerr));
-    pthread_mutex_unlock(&v->err_lock);
     vidxd_pci_cfg_reset(v->pci);
     vdev_intr_reset(v);
 }
@@ -399,30 +369,30 @@ load_parent(struct vidxd_vdev *v, struct vdev_parent *p)
             shifts & (VIDXD_WQCFG_MAX_XFER_SHIFT_MASK |
                       VIDXD_WQCFG_MAX_BATCH_SHIFT_MASK);
     }
-    v->version = (uint32_t)parent_rd(dsa, VIDXD_REG_VERSION, 4);
-    v->gencap =
+    v->rf.version = (uint32_t)parent_rd(dsa, VIDXD_REG_VERSION, 4);
+    v->rf.gencap =
         (pgencap & ~(VIDXD_GENCAP_CONFIG_EN | VIDXD_GENCAP_MAX_IMS_MULT_MASK)) |
         VIDXD_GENCAP_CMD_CAP;
-    v->wqcap = (sum & VIDXD_WQCAP_TOTAL_WQ_SIZE_MASK) |
-               ((uint64_t)v->cfg.nr_wqs << VIDXD_WQCAP_NUM_WQS_SHIFT) |
-               VIDXD_WQCAP_DEDICATED_MODE;
-    v->grpcap = 1; /* one group, no read-buffer control */
-    v->engcap = popcount64(engines);
+    v->rf.wqcap = (sum & VIDXD_WQCAP_TOTAL_WQ_SIZE_MASK) |
+                  ((uint64_t)v->cfg.nr_wqs << VIDXD_WQCAP_NUM_WQS_SHIFT) |
+                  VIDXD_WQCAP_DEDICATED_MODE;
+    v->rf.grpcap = 1; /* one group, no read-buffer control */
+    v->rf.engcap = popcount64(engines);
     for (i = 0; i < 4; i++) {
-        v->opcap[i] = parent_rd(dsa, VIDXD_REG_OPCAP + 8ull * i, 8);
+        v->rf.opcap[i] = parent_rd(dsa, VIDXD_REG_OPCAP + 8ull * i, 8);
     }
-    v->offsets[0] = ((uint64_t)(VDEV_GRPCFG_OFFSET / VIDXD_TABLE_MULT)
-                     << VIDXD_OFFSETS_GRPCFG_SHIFT) |
-                    ((uint64_t)(VDEV_WQCFG_OFFSET / VIDXD_TABLE_MULT)
-                     << VIDXD_OFFSETS_WQCFG_SHIFT) |
-                    ((uint64_t)(VDEV_MSIX_PERM_OFFSET / VIDXD_TABLE_MULT)
-                     << VIDXD_OFFSETS_MSIX_PERM_SHIFT);
-    v->offsets[1] = 0;
-    v->cmdcap = VDEV_CMDCAP_ALL;
+    v->rf.offsets[0] = ((uint64_t)(VDEV_GRPCFG_OFFSET / VIDXD_TABLE_MULT)
+                        << VIDXD_OFFSETS_GRPCFG_SHIFT) |
+                       ((uint64_t)(VDEV_WQCFG_OFFSET / VIDXD_TABLE_MULT)
+                        << VIDXD_OFFSETS_WQCFG_SHIFT) |
+                       ((uint64_t)(VDEV_MSIX_PERM_OFFSET / VIDXD_TABLE_MULT)
+                        << VIDXD_OFFSETS_MSIX_PERM_SHIFT);
+    v->rf.offsets[1] = 0;
+    v->rf.cmdcap = VDEV_CMDCAP_ALL;
     memset(v->grpcfg, 0, sizeof(v->grpcfg));
     v->grpcfg[VIDXD_GRPCFG_WQS / 8] = (1ull << v->cfg.nr_wqs) - 1;
     v->grpcfg[VIDXD_GRPCFG_ENGINES / 8] =
-        v->engcap >= 64 ? ~0ull : (1ull << v->engcap) - 1;
+        v->rf.engcap >= 64 ? ~0ull : (1ull << v->rf.engcap) - 1;
     /* Traffic classes of the parent group; no read-buffer fields, as
      * GRPCAP advertises none. */
     v->grpcfg[VIDXD_GRPCFG_FLAGS / 8] =
@@ -541,7 +511,7 @@ vidxd_vdev_create(struct vidxd_dsa *parent, struct vidxd_irq_dev *parent_irq,
     pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(&v->lock, &ma);
     pthread_mutexattr_destroy(&ma);
-    pthread_mutex_init(&v->err_lock, NULL);
+    dsa_regfile_init(&v->rf);
 
     pthread_mutex_lock(&registry_lock);
     p = registry_get(parent);
@@ -616,7 +586,7 @@ vidxd_vdev_destroy(struct vidxd_vdev *vdev)
     vdev_intr_fini(v);
     vidxd_pci_cfg_destroy(v->pci);
     vidxd_as_destroy(v->as);
-    pthread_mutex_destroy(&v->err_lock);
+    dsa_regfile_fini(&v->rf);
     pthread_mutex_destroy(&v->lock);
     free(v);
 }

@@ -15,7 +15,7 @@
  *   par->cmd_lock     serialises the parent commands and parent WQCFG
  *                     writes issued by all vdevs of one parent;
  *   (parent locks)    taken inside vidxd_dsa_* and vidxd_irq_* calls;
- *   vdev->err_lock    leaf: the vdev's SWERR and INTCAUSE.
+ *   vdev->rf.err_lock leaf: the vdev's SWERR and INTCAUSE.
  * Nothing here runs inside a parent host op, so no parent worker thread
  * ever waits for a vdev lock (the parent's commands wait for its workers).
  */
@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dsa/emul.h"
 #include "vidxd/dsa.h"
 #include "vidxd/irq.h"
 #include "vidxd/mem.h"
@@ -44,8 +45,6 @@
 #define VDEV_FIXED_REGS_END 0x100u
 #define VDEV_WQCFG_DWORDS (VIDXD_WQCFG_STRIDE_DSA1 / 4)
 #define VDEV_MAX_VECTORS (VIDXD_VDEV_MAX_WQS + 1)
-#define VDEV_SLOTS_PER_PAGE (VIDXD_PORTAL_PAGE / VIDXD_PORTAL_SLOT)
-#define VDEV_SLOTS_PER_WQ (VIDXD_PORTAL_PAGES_PER_WQ * VDEV_SLOTS_PER_PAGE)
 /* Mapped mode exposes the two IMS pages of each parent WQ (dsa.md §5.4). */
 #define VDEV_MAPPED_PAGES 2u
 
@@ -62,12 +61,6 @@ struct vdev_parent {
     uint32_t wqcfg_offset;
     uint32_t wqcfg_stride;
     uint32_t grpcfg_offset;
-};
-
-/* Trapped assembly of one 64-byte portal slot. */
-struct vdev_slot {
-    uint64_t mask; /* bit n: byte n has arrived */
-    uint8_t buf[VIDXD_PORTAL_SLOT];
 };
 
 /* An interrupt handle: a parent IMS entry bound to one vdev vector. */
@@ -90,33 +83,22 @@ struct vidxd_vdev {
 
     pthread_mutex_t lock;
 
-    /* Capabilities and read-only configuration, fixed at create. */
-    uint32_t version;
-    uint64_t gencap;
-    uint64_t wqcap;
-    uint64_t grpcap;
-    uint64_t engcap;
-    uint64_t opcap[4];
-    uint64_t offsets[2];
-    uint32_t cmdcap;
+    /* Capabilities (fixed at create), GENCTRL, GENSTS, CMDSTS, INTCAUSE
+     * and SWERR, with the same rules as the parent's (dsa/emul.h). */
+    struct dsa_regfile rf;
+
+    /* Read-only configuration, fixed at create. */
     uint64_t grpcfg[VIDXD_GRPCFG_SIZE / 8];
     uint32_t wqcfg[VIDXD_VDEV_MAX_WQS][VDEV_WQCFG_DWORDS];
     uint32_t parent_mode[VIDXD_VDEV_MAX_WQS]; /* restored at destroy */
     unsigned num_vectors;                     /* nr_wqs + 1 */
 
-    /* Register state (under lock; atomics are read without it). */
+    /* Register state (under lock). */
     uint32_t gencfg;
-    uint32_t genctrl; /* __atomic */
-    uint32_t gensts;  /* __atomic */
     uint32_t cmd;
-    uint32_t cmdsts; /* __atomic */
     uint32_t msixperm[VDEV_MAX_VECTORS];
     bool wq_enabled[VIDXD_VDEV_MAX_WQS];
     bool bme;
-
-    pthread_mutex_t err_lock;
-    uint32_t intcause;
-    uint64_t swerr[4];
 
     /* Interrupts (under lock). */
     struct vdev_handle handles[VIDXD_VDEV_MAX_HANDLES];
@@ -124,7 +106,7 @@ struct vidxd_vdev {
     bool vec_masked[VDEV_MAX_VECTORS]; /* VMM mask (SET_IRQS) */
 
     /* Portals. */
-    struct vdev_slot *slots; /* nr_wqs x VDEV_SLOTS_PER_WQ */
+    struct dsa_slot *slots; /* nr_wqs x DSA_PORTAL_SLOTS_PER_WQ */
     int portal_fd;           /* mapped: the parent's BAR2 memfd (not ours) */
     uint64_t portal_fd_offset;
     uint8_t *portal_win; /* mapped: our window of the parent's BAR2 */
