@@ -2,6 +2,7 @@
 # Thin wrapper over meson for the habitual commands.
 BUILD ?= build
 FUZZ_BUILD ?= build-fuzz
+ASAN_BUILD ?= build-asan
 SOCKET ?= /tmp/vidxd/dsa0.sock
 
 all: $(BUILD)/build.ninja
@@ -18,25 +19,30 @@ run: all
 	mkdir -p $(dir $(SOCKET))
 	$(BUILD)/tools/vidxd serve --socket $(SOCKET)
 
-# Every suite but the benchmarks, then the bounded fuzzers (clang build),
-# then one summary line over all test binaries.
-test: all $(FUZZ_BUILD)/build.ninja
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -De2e=false
+
+# Every suite but the benchmarks; then the unit, integration (hostile
+# clients included) and CLI suites again under ASan+UBSan; then the bounded
+# fuzzers (clang build); then one summary line over all test binaries.
+test: all $(FUZZ_BUILD)/build.ninja $(ASAN_BUILD)/build.ninja
 	@rc=0; \
 	meson test -C $(BUILD) --no-suite bench --no-suite fuzz --print-errorlogs --num-processes 2 || rc=1; \
+	ninja -C $(ASAN_BUILD) >/dev/null && \
+	meson test -C $(ASAN_BUILD) --suite unit --suite integration --suite cli --print-errorlogs --num-processes 2 || rc=1; \
 	ninja -C $(FUZZ_BUILD) >/dev/null && \
 	meson test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs --num-processes 1 || rc=1; \
-	python3 scripts/testsummary.py $(BUILD)/meson-logs/testlog.json $(FUZZ_BUILD)/meson-logs/testlog.json; \
+	python3 scripts/testsummary.py $(BUILD)/meson-logs/testlog.json $(ASAN_BUILD)/meson-logs/testlog.json $(FUZZ_BUILD)/meson-logs/testlog.json; \
 	exit $$rc
 
-asan:
-	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -De2e=false
-	ninja -C build-asan
-	meson test -C build-asan --no-suite bench --no-suite fuzz --print-errorlogs
+asan: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	meson test -C $(ASAN_BUILD) --no-suite bench --no-suite fuzz --print-errorlogs
 
 bench: all
 	meson test -C $(BUILD) --suite bench --verbose
 
 clean:
-	rm -rf $(BUILD) $(FUZZ_BUILD) build-asan
+	rm -rf $(BUILD) $(FUZZ_BUILD) $(ASAN_BUILD)
 
 .PHONY: all run test asan bench clean

@@ -11,18 +11,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/fsutil.h"
 
-static int
-write_all(int fd, const void *data, size_t len)
+int
+fsutil_write_all(int fd, const void *data, size_t len, bool sock)
 {
     const char *p = data;
 
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
 
         if (n < 0) {
             if (errno == EINTR) {
@@ -80,7 +81,7 @@ fsutil_write_atomic(const char *path, const void *data, size_t len,
     if (fd < 0) {
         return -errno;
     }
-    rc = write_all(fd, data, len);
+    rc = fsutil_write_all(fd, data, len, false);
     if (rc == 0 && fchmod(fd, mode) < 0) {
         rc = -errno;
     }

@@ -1,14 +1,23 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * File-system helpers of the daemon and the CLI: durable atomic file
- * replacement (the state file, save-config), directory creation and
- * bounded whole-file reads.
+ * replacement (the state file, save-config), directory creation, bounded
+ * whole-file reads, and complete writes to a file or socket descriptor.
  */
 #ifndef VIDXD_DAEMON_FSUTIL_H
 #define VIDXD_DAEMON_FSUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+/*
+ * Write all @len bytes of @data to @fd, retrying after EINTR and short
+ * writes.  With @sock, @fd is a socket written with send(MSG_NOSIGNAL), so
+ * that a peer that went away gives -EPIPE instead of SIGPIPE.  Returns 0
+ * or -errno.
+ */
+int fsutil_write_all(int fd, const void *data, size_t len, bool sock);
 
 /*
  * Replace @path with @len bytes of @data so that a crash leaves either the

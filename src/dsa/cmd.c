@@ -337,19 +337,15 @@ uint32_t
 dsa_cmd_issue(struct vidxd_dsa *dsa, uint32_t cmd)
 {
     unsigned code = (cmd & VIDXD_CMD_CODE_MASK) >> VIDXD_CMD_CODE_SHIFT;
-    uint32_t old, sts;
+    uint32_t old, sts, bits;
 
     /* A CMD write while the previous command is active is a software
      * error, 0x52 (dsa.md §1.6, §5.2); the new command is not run. */
-    old = __atomic_fetch_or(&dsa->rf.cmdsts, VIDXD_CMDSTS_ACTIVE,
-                            __ATOMIC_ACQ_REL);
-    if ((old & VIDXD_CMDSTS_ACTIVE) != 0) {
+    if (!dsa_regfile_cmd_begin(&dsa->rf, &old)) {
         VIDXD_LOG_RATELIMIT(LOG_WARNING, DSA_LOG,
                             "CMD 0x%08x written while a command is active",
                             cmd);
-        dsa_report_swerr(
-            dsa, (uint64_t)VIDXD_SWERR_CMD_REG << VIDXD_SWERR_ERROR_SHIFT, 0,
-            0);
+        dsa_report_swerr(dsa, DSA_SWERR_CMD_BUSY, 0, 0);
         return old;
     }
     pthread_mutex_lock(&dsa->lock);
@@ -359,10 +355,9 @@ dsa_cmd_issue(struct vidxd_dsa *dsa, uint32_t cmd)
         VIDXD_DBG(DSA_LOG, "command %u operand 0x%x: error 0x%x", code,
                   cmd & VIDXD_CMD_OPERAND_MASK, sts & VIDXD_CMDSTS_ERR_MASK);
     }
-    /* CMDSTS is final before the completion interrupt (dsa.md §5.3). */
-    __atomic_store_n(&dsa->rf.cmdsts, sts, __ATOMIC_RELEASE);
-    if ((cmd & VIDXD_CMD_INT_REQ) != 0) {
-        dsa_raise_intcause(dsa, VIDXD_INTCAUSE_CMD);
+    bits = dsa_regfile_cmd_end(&dsa->rf, cmd, sts);
+    if (bits != 0) {
+        dsa_raise_intcause(dsa, bits);
     }
     return sts;
 }

@@ -420,7 +420,16 @@ vidxd_dsa_create(const struct vidxd_dsa_config *cfg,
     dsa_regfile_init(&dsa->rf);
     pthread_mutex_init(&dsa->ctl_lock, NULL);
     pthread_mutex_init(&dsa->work_lock, NULL);
-    pthread_cond_init(&dsa->work_cond, NULL);
+    {
+        pthread_condattr_t ca;
+
+        /* Idle workers compute their wake-up deadline on the monotonic
+         * clock (wq.c sleep_idle); the condition must use the same one. */
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&dsa->work_cond, &ca);
+        pthread_condattr_destroy(&ca);
+    }
     pthread_rwlock_init(&dsa->as_lock, NULL);
 
     rc = -ENOMEM;

@@ -154,6 +154,21 @@ dsa_regfile_halt_cause(struct dsa_regfile *rf, uint8_t code)
     return bits;
 }
 
+bool
+dsa_regfile_cmd_begin(struct dsa_regfile *rf, uint32_t *old)
+{
+    *old =
+        __atomic_fetch_or(&rf->cmdsts, VIDXD_CMDSTS_ACTIVE, __ATOMIC_ACQ_REL);
+    return (*old & VIDXD_CMDSTS_ACTIVE) == 0;
+}
+
+uint32_t
+dsa_regfile_cmd_end(struct dsa_regfile *rf, uint32_t cmd, uint32_t sts)
+{
+    __atomic_store_n(&rf->cmdsts, sts, __ATOMIC_RELEASE);
+    return (cmd & VIDXD_CMD_INT_REQ) != 0 ? VIDXD_INTCAUSE_CMD : 0;
+}
+
 void
 dsa_regfile_reset(struct dsa_regfile *rf)
 {

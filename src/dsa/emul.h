@@ -193,6 +193,24 @@ uint32_t dsa_regfile_swerr(struct dsa_regfile *rf, uint64_t q0, uint64_t q1,
  */
 uint32_t dsa_regfile_halt_cause(struct dsa_regfile *rf, uint8_t code);
 
+/*
+ * Start a command written to CMD: set CMDSTS.active and return true.  If
+ * a command is active already, the write is the software error 0x52
+ * (dsa.md §1.6, §5.2): return false, CMDSTS unchanged in *@old, and the
+ * caller must not run the new command but report DSA_SWERR_CMD_BUSY.
+ */
+bool dsa_regfile_cmd_begin(struct dsa_regfile *rf, uint32_t *old);
+#define DSA_SWERR_CMD_BUSY                                                     \
+    ((uint64_t)VIDXD_SWERR_CMD_REG << VIDXD_SWERR_ERROR_SHIFT)
+
+/*
+ * Complete command @cmd with the final CMDSTS @sts.  Returns the INTCAUSE
+ * bits the caller raises next: VIDXD_INTCAUSE_CMD if @cmd has int_req,
+ * else 0 (CMDSTS is final before the completion interrupt, dsa.md §5.3).
+ */
+uint32_t dsa_regfile_cmd_end(struct dsa_regfile *rf, uint32_t cmd,
+                             uint32_t sts);
+
 /* Power-on GENCTRL, CMDSTS, INTCAUSE and SWERR (function-level reset);
  * GENSTS is the caller's, with the rest of its configuration. */
 void dsa_regfile_reset(struct dsa_regfile *rf);

@@ -264,6 +264,22 @@ irq_domain_get(struct vidxd_irq_dev *dev, unsigned domain)
     return atomic_load_explicit(&dev->dom[domain], memory_order_acquire);
 }
 
+int
+irq_lock_domain(struct vidxd_irq_dev *dev, unsigned domain,
+                struct irq_domain **dp)
+{
+    if (dev == NULL) {
+        return -EINVAL;
+    }
+    pthread_mutex_lock(&dev->lock);
+    *dp = irq_domain_get(dev, domain);
+    if (*dp == NULL) {
+        pthread_mutex_unlock(&dev->lock);
+        return -ENOENT;
+    }
+    return 0;
+}
+
 struct irq_entry *
 irq_entry_get(struct irq_domain *d, uint32_t index)
 {
@@ -881,22 +897,32 @@ range_ok(const struct irq_domain *d, uint32_t first, uint32_t count)
     return first < d->size && count <= d->size - first;
 }
 
+/* irq_lock_domain(), and -ERANGE (lock not held) if @count > 0 entries
+ * from @first do not fit in the domain; @count 0 is left to the caller. */
+static int
+lock_range(struct vidxd_irq_dev *dev, unsigned domain, uint32_t first,
+           uint32_t count, struct irq_domain **dp)
+{
+    int rc = irq_lock_domain(dev, domain, dp);
+
+    if (rc == 0 && count > 0 && !range_ok(*dp, first, count)) {
+        pthread_mutex_unlock(&dev->lock);
+        rc = -ERANGE;
+    }
+    return rc;
+}
+
 int
 vidxd_irq_alloc(struct vidxd_irq_dev *dev, unsigned domain, uint32_t index,
                 uint32_t count, uint64_t icookie, uint32_t *first)
 {
     struct irq_domain *d;
     uint32_t i, run = 0;
-    int rc = 0;
+    int rc;
 
-    if (dev == NULL) {
-        return -EINVAL;
-    }
-    pthread_mutex_lock(&dev->lock);
-    d = irq_domain_get(dev, domain);
-    if (d == NULL) {
-        rc = -ENOENT;
-        goto out;
+    rc = irq_lock_domain(dev, domain, &d);
+    if (rc != 0) {
+        return rc;
     }
     if (count == 0) {
         rc = -EINVAL;
@@ -951,15 +977,14 @@ vidxd_irq_activate(struct vidxd_irq_dev *dev, unsigned domain, uint32_t first,
     struct irq_domain *d;
     struct irq_entry *e;
     uint32_t i;
-    int rc = 0;
+    int rc;
 
-    if (dev == NULL) {
-        return -EINVAL;
+    rc = lock_range(dev, domain, first, count, &d);
+    if (rc != 0) {
+        return rc;
     }
-    pthread_mutex_lock(&dev->lock);
-    d = irq_domain_get(dev, domain);
-    if (d == NULL || count == 0 || !range_ok(d, first, count)) {
-        rc = d == NULL ? -ENOENT : count == 0 ? -EINVAL : -ERANGE;
+    if (count == 0) {
+        rc = -EINVAL;
         goto out;
     }
     for (i = 0; i < count; i++) {
@@ -999,29 +1024,22 @@ vidxd_irq_free(struct vidxd_irq_dev *dev, unsigned domain, uint32_t first,
     struct irq_domain *d;
     struct irq_entry *e;
     uint32_t i;
-    int rc = 0;
+    int rc;
 
-    if (dev == NULL) {
-        return -EINVAL;
+    rc = lock_range(dev, domain, first, count, &d);
+    if (rc != 0) {
+        return rc;
     }
-    pthread_mutex_lock(&dev->lock);
-    d = irq_domain_get(dev, domain);
-    if (d == NULL) {
-        rc = -ENOENT;
-    } else if (count > 0 && !range_ok(d, first, count)) {
-        rc = -ERANGE;
-    } else {
-        bus_lock(d);
-        for (i = 0; i < count; i++) {
-            e = irq_entry_get(d, first + i);
-            if (e != NULL) {
-                entry_destroy(d, e);
-            }
+    bus_lock(d);
+    for (i = 0; i < count; i++) {
+        e = irq_entry_get(d, first + i);
+        if (e != NULL) {
+            entry_destroy(d, e);
         }
-        bus_unlock(d);
     }
+    bus_unlock(d);
     pthread_mutex_unlock(&dev->lock);
-    return rc;
+    return 0;
 }
 
 /* Lock @dev and find an active entry. */
@@ -1062,8 +1080,17 @@ vidxd_irq_write_msg(struct vidxd_irq_dev *dev, unsigned domain, uint32_t index,
     return rc;
 }
 
-int
-vidxd_irq_mask(struct vidxd_irq_dev *dev, unsigned domain, uint32_t index)
+/*
+ * Mask or unmask an active entry in its storage (reason STORAGE).  Masking
+ * closes the gate before the storage op, so that it is synchronous
+ * (ims.md §4.6), and reopens it if the op fails; unmasking runs the op
+ * first, takes a message the guest wrote while masked, and only then opens
+ * the gate, which replays a pending interrupt (ims.md §4.7).  No-op if the
+ * entry already is in that state.
+ */
+static int
+storage_mask(struct vidxd_irq_dev *dev, unsigned domain, uint32_t index,
+             bool masked)
 {
     struct irq_domain *d;
     struct irq_entry *e;
@@ -1073,46 +1100,44 @@ vidxd_irq_mask(struct vidxd_irq_dev *dev, unsigned domain, uint32_t index)
     if (rc != 0) {
         return rc;
     }
-    if ((gate_load(e) & VIDXD_IRQ_MASKED_STORAGE) == 0) {
-        gate_set(e, VIDXD_IRQ_MASKED_STORAGE);
-        bus_lock(d);
-        rc = d->ops.mask(d->opaque, e->index, e->dcookie);
-        bus_unlock(d);
-        if (rc != 0) {
-            gate_clear(e, VIDXD_IRQ_MASKED_STORAGE);
-        } else {
-            notify_entry(d, e, VIDXD_IRQ_EV_MASK);
-        }
+    if (((gate_load(e) & VIDXD_IRQ_MASKED_STORAGE) != 0) == masked) {
+        goto out;
     }
+    if (masked) {
+        gate_set(e, VIDXD_IRQ_MASKED_STORAGE);
+    }
+    bus_lock(d);
+    rc = masked ? d->ops.mask(d->opaque, e->index, e->dcookie)
+                : d->ops.unmask(d->opaque, e->index, e->dcookie);
+    bus_unlock(d);
+    if (rc == 0 && !masked && guest_programmed(d)) {
+        rc = entry_refresh(d, e);
+    }
+    if (rc != 0) {
+        if (masked) {
+            gate_clear(e, VIDXD_IRQ_MASKED_STORAGE);
+        }
+    } else {
+        if (!masked) {
+            gate_clear(e, VIDXD_IRQ_MASKED_STORAGE);
+        }
+        notify_entry(d, e, VIDXD_IRQ_EV_MASK);
+    }
+out:
     pthread_mutex_unlock(&dev->lock);
     return rc;
 }
 
 int
+vidxd_irq_mask(struct vidxd_irq_dev *dev, unsigned domain, uint32_t index)
+{
+    return storage_mask(dev, domain, index, true);
+}
+
+int
 vidxd_irq_unmask(struct vidxd_irq_dev *dev, unsigned domain, uint32_t index)
 {
-    struct irq_domain *d;
-    struct irq_entry *e;
-    int rc;
-
-    rc = lock_active(dev, domain, index, &d, &e);
-    if (rc != 0) {
-        return rc;
-    }
-    if (gate_load(e) & VIDXD_IRQ_MASKED_STORAGE) {
-        bus_lock(d);
-        rc = d->ops.unmask(d->opaque, e->index, e->dcookie);
-        bus_unlock(d);
-        if (rc == 0 && guest_programmed(d)) {
-            rc = entry_refresh(d, e);
-        }
-        if (rc == 0) {
-            gate_clear(e, VIDXD_IRQ_MASKED_STORAGE);
-            notify_entry(d, e, VIDXD_IRQ_EV_MASK);
-        }
-    }
-    pthread_mutex_unlock(&dev->lock);
-    return rc;
+    return storage_mask(dev, domain, index, false);
 }
 
 int
@@ -1122,32 +1147,25 @@ vidxd_irq_vmm_mask(struct vidxd_irq_dev *dev, unsigned domain, uint32_t start,
     struct irq_domain *d;
     struct irq_entry *e;
     uint32_t i;
-    int rc = 0;
+    int rc;
 
-    if (dev == NULL) {
-        return -EINVAL;
+    rc = lock_range(dev, domain, start, count, &d);
+    if (rc != 0) {
+        return rc;
     }
-    pthread_mutex_lock(&dev->lock);
-    d = irq_domain_get(dev, domain);
-    if (d == NULL) {
-        rc = -ENOENT;
-    } else if (count > 0 && !range_ok(d, start, count)) {
-        rc = -ERANGE;
-    } else {
-        for (i = 0; i < count; i++) {
-            e = irq_entry_get(d, start + i);
-            if (e == NULL) {
-                continue;
-            }
-            if (masked) {
-                gate_set(e, VIDXD_IRQ_MASKED_VMM);
-            } else {
-                gate_clear(e, VIDXD_IRQ_MASKED_VMM);
-            }
+    for (i = 0; i < count; i++) {
+        e = irq_entry_get(d, start + i);
+        if (e == NULL) {
+            continue;
+        }
+        if (masked) {
+            gate_set(e, VIDXD_IRQ_MASKED_VMM);
+        } else {
+            gate_clear(e, VIDXD_IRQ_MASKED_VMM);
         }
     }
     pthread_mutex_unlock(&dev->lock);
-    return rc;
+    return 0;
 }
 
 int
@@ -1291,20 +1309,15 @@ int
 vidxd_irq_domain_mask(struct vidxd_irq_dev *dev, unsigned domain, bool masked)
 {
     struct irq_domain *d;
-    int rc = 0;
+    int rc;
 
-    if (dev == NULL) {
-        return -EINVAL;
+    rc = irq_lock_domain(dev, domain, &d);
+    if (rc != 0) {
+        return rc;
     }
-    pthread_mutex_lock(&dev->lock);
-    d = irq_domain_get(dev, domain);
-    if (d == NULL) {
-        rc = -ENOENT;
-    } else {
-        irq_domain_set_masked(d, masked);
-    }
+    irq_domain_set_masked(d, masked);
     pthread_mutex_unlock(&dev->lock);
-    return rc;
+    return 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1382,18 +1395,9 @@ vidxd_irq_bind(struct vidxd_irq_dev *dev, unsigned domain, uint32_t index,
     struct irq_domain *d;
     int rc;
 
-    if (dev == NULL) {
-        return -EINVAL;
-    }
-    pthread_mutex_lock(&dev->lock);
-    d = irq_domain_get(dev, domain);
-    if (d == NULL) {
-        rc = -ENOENT;
-        goto out;
-    }
-    if (index >= d->size) {
-        rc = -ERANGE;
-        goto out;
+    rc = lock_range(dev, domain, index, 1, &d);
+    if (rc != 0) {
+        return rc;
     }
     if (t != NULL) {
         rc = target_new(t, &nt);
@@ -1420,22 +1424,13 @@ vidxd_irq_set_eventfds(struct vidxd_irq_dev *dev, unsigned domain,
     struct vidxd_irq_target spec = {.eventfd = -1};
     struct irq_domain *d;
     uint32_t i;
-    int rc = 0;
+    int rc;
 
-    if (dev == NULL) {
-        return -EINVAL;
-    }
-    pthread_mutex_lock(&dev->lock);
-    d = irq_domain_get(dev, domain);
-    if (d == NULL) {
-        rc = -ENOENT;
-        goto out;
+    rc = lock_range(dev, domain, start, count, &d);
+    if (rc != 0) {
+        return rc;
     }
     if (count == 0) {
-        goto out;
-    }
-    if (!range_ok(d, start, count)) {
-        rc = -ERANGE;
         goto out;
     }
     targets = calloc(count, sizeof(*targets));
@@ -1607,21 +1602,14 @@ addr_update(struct vidxd_irq_dev *dev, unsigned domain, uint32_t index,
     struct irq_entry *e;
     int rc;
 
-    if (dev == NULL) {
-        return -EINVAL;
+    rc = lock_range(dev, domain, index, 1, &d);
+    if (rc != 0) {
+        return rc;
     }
-    pthread_mutex_lock(&dev->lock);
-    d = irq_domain_get(dev, domain);
-    if (d == NULL) {
-        rc = -ENOENT;
-    } else if (index >= d->size) {
-        rc = -ERANGE;
-    } else {
-        rc = addr_store(d, index, addr);
-        e = irq_entry_get(d, index);
-        if (rc == 0 && e != NULL) {
-            entry_readdress(d, e, NULL);
-        }
+    rc = addr_store(d, index, addr);
+    e = irq_entry_get(d, index);
+    if (rc == 0 && e != NULL) {
+        entry_readdress(d, e, NULL);
     }
     pthread_mutex_unlock(&dev->lock);
     return rc;
@@ -1648,21 +1636,18 @@ int
 vidxd_irq_addr_mode(struct vidxd_irq_dev *dev, unsigned domain, bool enabled)
 {
     struct irq_domain *d;
-    int rc = 0;
+    int rc;
 
-    if (dev == NULL) {
-        return -EINVAL;
+    rc = irq_lock_domain(dev, domain, &d);
+    if (rc != 0) {
+        return rc;
     }
-    pthread_mutex_lock(&dev->lock);
-    d = irq_domain_get(dev, domain);
-    if (d == NULL) {
-        rc = -ENOENT;
-    } else if (d->addr_mode != enabled) {
+    if (d->addr_mode != enabled) {
         d->addr_mode = enabled;
         for_each_entry(d, entry_readdress, NULL);
     }
     pthread_mutex_unlock(&dev->lock);
-    return rc;
+    return 0;
 }
 
 /* ---------------------------------------------------------------------- */

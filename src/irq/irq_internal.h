@@ -140,6 +140,14 @@ struct vidxd_irq_dev {
     _Atomic uint64_t n_unknown;
 };
 
+/*
+ * irq.c: the prologue of the control functions.  Take dev->lock and find
+ * domain @domain: 0 with the lock held and *@dp set; -EINVAL (@dev NULL)
+ * or -ENOENT (no such domain) with the lock not held.
+ */
+int irq_lock_domain(struct vidxd_irq_dev *dev, unsigned domain,
+                    struct irq_domain **dp);
+
 /* irq.c: lookups and hooks, called with dev->lock held. */
 struct irq_domain *irq_domain_get(struct vidxd_irq_dev *dev, unsigned domain);
 struct irq_entry *irq_entry_get(struct irq_domain *d, uint32_t index);

@@ -258,15 +258,24 @@ vidxd_irq_ims_array_create(struct vidxd_irq_dev *dev, unsigned domain,
 /* Register access                                                        */
 /* ---------------------------------------------------------------------- */
 
-static struct irq_table *
-table_of(struct vidxd_irq_dev *dev, unsigned domain, unsigned kind)
+/* irq_lock_domain() for the built-in table of @kind in @domain: -ENOENT
+ * (lock not held) if the domain has no such table. */
+static int
+lock_table(struct vidxd_irq_dev *dev, unsigned domain, unsigned kind,
+           struct irq_table **tp)
 {
-    struct irq_domain *d = irq_domain_get(dev, domain);
+    struct irq_domain *d;
+    int rc = irq_lock_domain(dev, domain, &d);
 
-    if (d == NULL || d->builtin != kind) {
-        return NULL;
+    if (rc != 0) {
+        return rc;
     }
-    return d->opaque;
+    if (d->builtin != kind) {
+        pthread_mutex_unlock(&dev->lock);
+        return -ENOENT;
+    }
+    *tp = d->opaque;
+    return 0;
 }
 
 /* PCI MSI-X: aligned DWORD or QWORD accesses inside the structure. */
@@ -345,9 +354,11 @@ table_write(struct vidxd_irq_dev *dev, struct irq_table *t, uint64_t offset,
     return 0;
 }
 
-int
-vidxd_irq_msix_table_read(struct vidxd_irq_dev *dev, uint64_t offset,
-                          unsigned size, uint64_t *val)
+/* A register read of the @kind table of @domain (MSI-X table or IMS
+ * array): -ENOENT (and 0 read) if there is none. */
+static int
+table_reg_read(struct vidxd_irq_dev *dev, unsigned domain, unsigned kind,
+                  uint64_t offset, unsigned size, uint64_t *val)
 {
     struct irq_table *t;
     int rc;
@@ -355,33 +366,53 @@ vidxd_irq_msix_table_read(struct vidxd_irq_dev *dev, uint64_t offset,
     if (dev == NULL || val == NULL) {
         return -EINVAL;
     }
-    pthread_mutex_lock(&dev->lock);
-    t = table_of(dev, VIDXD_IRQ_DOMAIN_MSIX, IRQ_BUILTIN_MSIX);
-    if (t == NULL) {
-        *val = 0;
-        rc = -ENOENT;
+    *val = 0;
+    rc = lock_table(dev, domain, kind, &t);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = table_read(t, offset, size, val);
+    pthread_mutex_unlock(&dev->lock);
+    return rc;
+}
+
+/* A register write of the @kind table of @domain: -ENOENT if there is
+ * none, -EPERM if the host programs it (always the guest for MSI-X). */
+static int
+table_reg_write(struct vidxd_irq_dev *dev, unsigned domain, unsigned kind,
+                   uint64_t offset, unsigned size, uint64_t val)
+{
+    struct irq_table *t;
+    int rc;
+
+    rc = lock_table(dev, domain, kind, &t);
+    if (rc != 0) {
+        return rc;
+    }
+    if (!t->guest) {
+        /* The host owns it; register writes would bypass the core. */
+        rc = -EPERM;
     } else {
-        rc = table_read(t, offset, size, val);
+        rc = table_write(dev, t, offset, size, val);
     }
     pthread_mutex_unlock(&dev->lock);
     return rc;
 }
 
 int
+vidxd_irq_msix_table_read(struct vidxd_irq_dev *dev, uint64_t offset,
+                          unsigned size, uint64_t *val)
+{
+    return table_reg_read(dev, VIDXD_IRQ_DOMAIN_MSIX, IRQ_BUILTIN_MSIX,
+                             offset, size, val);
+}
+
+int
 vidxd_irq_msix_table_write(struct vidxd_irq_dev *dev, uint64_t offset,
                            unsigned size, uint64_t val)
 {
-    struct irq_table *t;
-    int rc;
-
-    if (dev == NULL) {
-        return -EINVAL;
-    }
-    pthread_mutex_lock(&dev->lock);
-    t = table_of(dev, VIDXD_IRQ_DOMAIN_MSIX, IRQ_BUILTIN_MSIX);
-    rc = t == NULL ? -ENOENT : table_write(dev, t, offset, size, val);
-    pthread_mutex_unlock(&dev->lock);
-    return rc;
+    return table_reg_write(dev, VIDXD_IRQ_DOMAIN_MSIX, IRQ_BUILTIN_MSIX,
+                              offset, size, val);
 }
 
 int
@@ -390,16 +421,17 @@ vidxd_irq_msix_pba_read(struct vidxd_irq_dev *dev, uint64_t offset,
 {
     struct irq_table *t;
     uint64_t v = 0, bit;
-    int rc = 0;
+    int rc;
 
     if (dev == NULL || val == NULL) {
         return -EINVAL;
     }
-    pthread_mutex_lock(&dev->lock);
-    t = table_of(dev, VIDXD_IRQ_DOMAIN_MSIX, IRQ_BUILTIN_MSIX);
-    if (t == NULL) {
-        rc = -ENOENT;
-    } else if (!access_ok(VIDXD_IRQ_MSIX_PBA_BYTES(t->n), offset, size)) {
+    *val = 0;
+    rc = lock_table(dev, VIDXD_IRQ_DOMAIN_MSIX, IRQ_BUILTIN_MSIX, &t);
+    if (rc != 0) {
+        return rc;
+    }
+    if (!access_ok(VIDXD_IRQ_MSIX_PBA_BYTES(t->n), offset, size)) {
         bad_access(t, "PBA read", offset, size);
         rc = -EINVAL;
     } else {
@@ -421,70 +453,34 @@ vidxd_irq_msix_set_ctrl(struct vidxd_irq_dev *dev, bool enable,
                         bool function_mask)
 {
     struct irq_table *t;
-    int rc = 0;
+    int rc;
 
-    if (dev == NULL) {
-        return -EINVAL;
+    rc = lock_table(dev, VIDXD_IRQ_DOMAIN_MSIX, IRQ_BUILTIN_MSIX, &t);
+    if (rc != 0) {
+        return rc;
     }
-    pthread_mutex_lock(&dev->lock);
-    t = table_of(dev, VIDXD_IRQ_DOMAIN_MSIX, IRQ_BUILTIN_MSIX);
-    if (t == NULL) {
-        rc = -ENOENT;
-    } else {
-        t->enable = enable;
-        t->fmask = function_mask;
-        if (!t->vmm) {
-            irq_domain_set_masked(t->d, !enable || function_mask);
-        }
+    t->enable = enable;
+    t->fmask = function_mask;
+    if (!t->vmm) {
+        irq_domain_set_masked(t->d, !enable || function_mask);
     }
     pthread_mutex_unlock(&dev->lock);
-    return rc;
+    return 0;
 }
 
 int
 vidxd_irq_ims_array_read(struct vidxd_irq_dev *dev, unsigned domain,
                          uint64_t offset, unsigned size, uint64_t *val)
 {
-    struct irq_table *t;
-    int rc;
-
-    if (dev == NULL || val == NULL) {
-        return -EINVAL;
-    }
-    pthread_mutex_lock(&dev->lock);
-    t = table_of(dev, domain, IRQ_BUILTIN_IMS);
-    if (t == NULL) {
-        *val = 0;
-        rc = -ENOENT;
-    } else {
-        rc = table_read(t, offset, size, val);
-    }
-    pthread_mutex_unlock(&dev->lock);
-    return rc;
+    return table_reg_read(dev, domain, IRQ_BUILTIN_IMS, offset, size, val);
 }
 
 int
 vidxd_irq_ims_array_write(struct vidxd_irq_dev *dev, unsigned domain,
                           uint64_t offset, unsigned size, uint64_t val)
 {
-    struct irq_table *t;
-    int rc;
-
-    if (dev == NULL) {
-        return -EINVAL;
-    }
-    pthread_mutex_lock(&dev->lock);
-    t = table_of(dev, domain, IRQ_BUILTIN_IMS);
-    if (t == NULL) {
-        rc = -ENOENT;
-    } else if (!t->guest) {
-        /* The host owns it; register writes would bypass the core. */
-        rc = -EPERM;
-    } else {
-        rc = table_write(dev, t, offset, size, val);
-    }
-    pthread_mutex_unlock(&dev->lock);
-    return rc;
+    return table_reg_write(dev, domain, IRQ_BUILTIN_IMS, offset, size,
+                              val);
 }
 
 bool
@@ -515,14 +511,13 @@ vidxd_irq_table_reset(struct vidxd_irq_dev *dev, unsigned domain)
     struct irq_domain *d;
     struct irq_table *t;
     uint32_t i;
-    int rc = 0;
+    int rc;
 
-    if (dev == NULL) {
-        return -EINVAL;
+    rc = irq_lock_domain(dev, domain, &d);
+    if (rc != 0) {
+        return rc;
     }
-    pthread_mutex_lock(&dev->lock);
-    d = irq_domain_get(dev, domain);
-    if (d == NULL || d->builtin == IRQ_BUILTIN_NONE) {
+    if (d->builtin == IRQ_BUILTIN_NONE) {
         rc = -ENOENT;
         goto out;
     }

@@ -295,19 +295,16 @@ uint32_t
 vdev_cmd_issue(struct vidxd_vdev *v, uint32_t cmd)
 {
     unsigned code = (cmd & VIDXD_CMD_CODE_MASK) >> VIDXD_CMD_CODE_SHIFT;
-    uint32_t old, sts;
+    uint32_t old, sts, bits;
 
     /* A CMD write while the previous command is active is a software
      * error, 0x52 (dsa.md §1.6, §5.2); the new command is not run. */
-    old = __atomic_fetch_or(&v->rf.cmdsts, VIDXD_CMDSTS_ACTIVE,
-                            __ATOMIC_ACQ_REL);
-    if ((old & VIDXD_CMDSTS_ACTIVE) != 0) {
+    if (!dsa_regfile_cmd_begin(&v->rf, &old)) {
         VIDXD_LOG_RATELIMIT(LOG_WARNING, VDEV_LOG,
                             "%s: CMD 0x%08x written while a command is "
                             "active",
                             v->name, cmd);
-        vdev_report_swerr(
-            v, (uint64_t)VIDXD_SWERR_CMD_REG << VIDXD_SWERR_ERROR_SHIFT, 0, 0);
+        vdev_report_swerr(v, DSA_SWERR_CMD_BUSY, 0, 0);
         return old;
     }
     pthread_mutex_lock(&v->lock);
@@ -320,10 +317,9 @@ vdev_cmd_issue(struct vidxd_vdev *v, uint32_t cmd)
     }
     /* Errors the parent met while draining our WQs belong to the guest. */
     vdev_poll_parent(v);
-    /* CMDSTS is final before the completion interrupt (dsa.md §5.3). */
-    __atomic_store_n(&v->rf.cmdsts, sts, __ATOMIC_RELEASE);
-    if ((cmd & VIDXD_CMD_INT_REQ) != 0) {
-        vdev_raise_intcause(v, VIDXD_INTCAUSE_CMD);
+    bits = dsa_regfile_cmd_end(&v->rf, cmd, sts);
+    if (bits != 0) {
+        vdev_raise_intcause(v, bits);
     }
     return sts;
 }

@@ -32,7 +32,7 @@ vdev_portal_init(struct vidxd_vdev *v)
     int fd;
 
     v->slots =
-        calloc((size_t)v->cfg.nr_wqs * VDEV_SLOTS_PER_WQ, sizeof(*v->slots));
+        calloc((size_t)v->cfg.nr_wqs * DSA_PORTAL_SLOTS_PER_WQ, sizeof(*v->slots));
     if (v->slots == NULL) {
         return -ENOMEM;
     }
@@ -82,8 +82,8 @@ void
 vdev_portal_clear(struct vidxd_vdev *v, unsigned wq)
 {
     if (v->slots != NULL) {
-        memset(&v->slots[(size_t)wq * VDEV_SLOTS_PER_WQ], 0,
-               VDEV_SLOTS_PER_WQ * sizeof(*v->slots));
+        memset(&v->slots[(size_t)wq * DSA_PORTAL_SLOTS_PER_WQ], 0,
+               DSA_PORTAL_SLOTS_PER_WQ * sizeof(*v->slots));
     }
     if (v->portal_win != NULL) {
         uint64_t *q =
@@ -101,8 +101,8 @@ static void
 submit(struct vidxd_vdev *v, unsigned wq, unsigned page,
        const struct vidxd_desc *desc)
 {
-    unsigned flags =
-        VIDXD_DSA_SUBMIT_IMS | ((page & 1) ? VIDXD_DSA_SUBMIT_LIMITED : 0);
+    /* Always through the parent's IMS portal; limited stays limited. */
+    unsigned flags = VIDXD_DSA_SUBMIT_IMS | dsa_portal_page_flags(page);
     unsigned state = vdev_state(v);
     int rc;
 
@@ -134,51 +134,25 @@ submit(struct vidxd_vdev *v, unsigned wq, unsigned page,
     }
 }
 
-static bool
-access_ok(const struct vidxd_vdev *v, uint64_t off, unsigned size)
-{
-    switch (size) {
-    case 1:
-    case 2:
-    case 4:
-    case 8:
-    case 16:
-    case 32:
-    case 64:
-        break;
-    default:
-        return false;
-    }
-    return off % size == 0 && off < bar2_size(v) && size <= bar2_size(v) - off;
-}
-
 int
 vdev_portal_write(struct vidxd_vdev *v, uint64_t off, const void *data,
                   unsigned size)
 {
-    struct vdev_slot *s;
+    struct dsa_portal_pos pos;
     struct vidxd_desc desc;
-    unsigned wq, page, slot, byte;
-    bool complete = false;
+    bool complete;
 
-    if (data == NULL || !access_ok(v, off, size)) {
+    if (data == NULL || !dsa_portal_access_ok(off, size, bar2_size(v))) {
         return -EINVAL;
     }
-    wq = (unsigned)(off / VIDXD_PORTAL_WQ_STRIDE);
-    page = (unsigned)(off % VIDXD_PORTAL_WQ_STRIDE) / VIDXD_PORTAL_PAGE;
-    slot = (unsigned)(off % VIDXD_PORTAL_PAGE) / VIDXD_PORTAL_SLOT;
-    byte = (unsigned)(off % VIDXD_PORTAL_SLOT);
+    pos = dsa_portal_decode(off);
 
     pthread_mutex_lock(&v->lock);
-    s = &v->slots[(size_t)wq * VDEV_SLOTS_PER_WQ + page * VDEV_SLOTS_PER_PAGE +
-                  slot];
-    memcpy(s->buf + byte, data, size);
-    s->mask |= (size == 64 ? ~0ull : ((1ull << size) - 1)) << byte;
-    if (s->mask == ~0ull) {
-        memcpy(&desc, s->buf, sizeof(desc));
-        s->mask = 0;
-        complete = true;
-        submit(v, wq, page, &desc);
+    complete = dsa_slot_write(
+        &v->slots[(size_t)pos.wq * DSA_PORTAL_SLOTS_PER_WQ + pos.slot],
+        pos.byte, data, size, &desc);
+    if (complete) {
+        submit(v, pos.wq, pos.page, &desc);
     }
     pthread_mutex_unlock(&v->lock);
     if (complete) {

@@ -15,27 +15,10 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "daemon/fsutil.h"
 
 #define CLIENT_MAX_REPLY (64u << 20)
 #define CLIENT_TIMEOUT_MS 60000
-
-static int
-send_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 int
 client_call(const char *path, json_object *req, json_object **reply,
@@ -72,9 +55,9 @@ client_call(const char *path, json_object *req, json_object **reply,
     }
     line = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
-    rc = send_all(fd, line, strlen(line));
+    rc = fsutil_write_all(fd, line, strlen(line), true);
     if (rc == 0) {
-        rc = send_all(fd, "\n", 1);
+        rc = fsutil_write_all(fd, "\n", 1, true);
     }
     if (rc < 0) {
         snprintf(msg, msglen, "cannot send to %s: %s", path, strerror(-rc));
