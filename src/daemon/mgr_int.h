@@ -164,6 +164,10 @@ int mgr_parse_config(struct mgr *m, json_object *config,
                      struct mgr_err *err);
 
 /* mgr_vdev.c */
+/* The definition of @v as the state file keeps it: uuid, dev, wqs (by
+ * accel-config name), pasid, socket. */
+json_object *mgr_vdev_def_json(struct mgr *m, const struct mgr_vdev *v);
+/* mgr_vdev_def_json() plus the run-time keys qemu and connected. */
 json_object *mgr_vdev_json(struct mgr *m, const struct mgr_vdev *v);
 int mgr_vdev_add(struct mgr *m, const uint8_t uuid[16], const unsigned *wqs,
                  unsigned nr_wqs, uint32_t pasid, const char *socket_path,

@@ -175,22 +175,7 @@ mgr_state_save(struct mgr *m)
     json_object_object_add(root, "devices", devs);
     vdevs = json_object_new_array();
     for (v = m->vdevs; v != NULL; v = v->next) {
-        json_object *o = json_object_new_object(), *w = json_object_new_array();
-        unsigned i;
-
-        json_object_object_add(o, "uuid", json_object_new_string(v->uuid_str));
-        json_object_object_add(o, "dev", json_object_new_string(m->name));
-        for (i = 0; i < v->nr_wqs; i++) {
-            char name[32];
-
-            snprintf(name, sizeof(name), "wq%u.%u", m->dev_id, v->wqs[i]);
-            json_object_array_add(w, json_object_new_string(name));
-        }
-        json_object_object_add(o, "wqs", w);
-        json_object_object_add(o, "pasid", json_object_new_int64(v->pasid));
-        json_object_object_add(o, "socket",
-                               json_object_new_string(v->socket_path));
-        json_object_array_add(vdevs, o);
+        json_object_array_add(vdevs, mgr_vdev_def_json(m, v));
     }
     json_object_object_add(root, "vdevs", vdevs);
     s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |

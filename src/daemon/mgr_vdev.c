@@ -85,10 +85,9 @@ qemu_option(const char *socket_path)
 }
 
 json_object *
-mgr_vdev_json(struct mgr *m, const struct mgr_vdev *v)
+mgr_vdev_def_json(struct mgr *m, const struct mgr_vdev *v)
 {
     json_object *o = json_object_new_object(), *wqs = json_object_new_array();
-    char *q = qemu_option(v->socket_path);
     unsigned i;
 
     json_object_object_add(o, "uuid", json_object_new_string(v->uuid_str));
@@ -102,6 +101,15 @@ mgr_vdev_json(struct mgr *m, const struct mgr_vdev *v)
     json_object_object_add(o, "wqs", wqs);
     json_object_object_add(o, "pasid", json_object_new_int64(v->pasid));
     json_object_object_add(o, "socket", json_object_new_string(v->socket_path));
+    return o;
+}
+
+json_object *
+mgr_vdev_json(struct mgr *m, const struct mgr_vdev *v)
+{
+    json_object *o = mgr_vdev_def_json(m, v);
+    char *q = qemu_option(v->socket_path);
+
     json_object_object_add(o, "qemu",
                            json_object_new_string(q != NULL ? q : ""));
     json_object_object_add(

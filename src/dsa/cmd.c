@@ -164,15 +164,13 @@ enable_wq(struct vidxd_dsa *dsa, unsigned id)
     return VIDXD_CMDSTS_SUCCESS;
 }
 
+/* DISABLE/DRAIN/ABORT/RESET_WQ on an enabled device. */
 static unsigned
 wq_command(struct vidxd_dsa *dsa, unsigned code, uint32_t operand)
 {
     uint64_t set;
     unsigned i, err;
 
-    if (dsa_state(dsa) != VIDXD_GENSTS_ENABLED) {
-        return VIDXD_CMDSTS_DEV_NOT_EN;
-    }
     err = dsa_wq_mask_decode(operand, dsa->cfg.num_wqs, &set);
     if (err != VIDXD_CMDSTS_SUCCESS) {
         return err;
@@ -245,10 +243,10 @@ release_int_handle(struct vidxd_dsa *dsa, uint32_t operand)
     bool ims = (operand & VIDXD_CMD_INT_HANDLE_IMS) != 0;
 
     if (dsa->host.release_handle != NULL) {
-        return dsa_cmdsts(dsa->host.release_handle(dsa->opaque, handle, ims) == 0
-                          ? VIDXD_CMDSTS_SUCCESS
-                          : VIDXD_CMDSTS_INVAL_INT_IDX_RELEASE,
-                      0);
+        bool ok = dsa->host.release_handle(dsa->opaque, handle, ims) == 0;
+
+        return dsa_cmdsts(
+            ok ? VIDXD_CMDSTS_SUCCESS : VIDXD_CMDSTS_INVAL_INT_IDX_RELEASE, 0);
     }
     if (ims || handle == 0 || handle >= dsa->num_msix) {
         return dsa_cmdsts(VIDXD_CMDSTS_INVAL_INT_IDX_RELEASE, 0);
@@ -272,24 +270,22 @@ reset_device(struct vidxd_dsa *dsa)
 static uint32_t
 cmd_exec(struct vidxd_dsa *dsa, unsigned code, uint32_t operand)
 {
-    unsigned i;
+    /* Without GENCAP.cmd_cap every command but the handle requests runs
+     * (ENABLE_DEVICE..ABORT_PASID); with it CMDCAP says (dsa.md §1.4). */
+    uint32_t supported =
+        dsa->cfg.cmd_cap
+            ? dsa->rf.cmdcap
+            : ((1u << VIDXD_CMD_REQUEST_INT_HANDLE) - 1) & ~(1u << 0);
+    unsigned i, err;
 
-    /* Order of checks as the 2021 vidxd (dsa.md §5.3): support, then HALT. */
-    if (code < VIDXD_CMD_ENABLE_DEVICE || code > VIDXD_CMD_RELEASE_INT_HANDLE ||
-        (!dsa->cfg.cmd_cap && code >= VIDXD_CMD_REQUEST_INT_HANDLE) ||
-        (dsa->cfg.cmd_cap && (dsa->rf.cmdcap & (1u << code)) == 0)) {
-        return dsa_cmdsts(VIDXD_CMDSTS_INVAL_CMD, 0);
-    }
-    if (dsa_state(dsa) == VIDXD_GENSTS_HALT && code != VIDXD_CMD_RESET_DEVICE) {
-        return dsa_cmdsts(VIDXD_CMDSTS_HW_ERR, 0);
+    err = dsa_cmd_check(code, supported, dsa_state(dsa));
+    if (err != VIDXD_CMDSTS_SUCCESS) {
+        return dsa_cmdsts(err, 0);
     }
     switch (code) {
     case VIDXD_CMD_ENABLE_DEVICE:
         return dsa_cmdsts(enable_device(dsa), 0);
     case VIDXD_CMD_DISABLE_DEVICE:
-        if (dsa_state(dsa) != VIDXD_GENSTS_ENABLED) {
-            return dsa_cmdsts(VIDXD_CMDSTS_DIS_DEV_EN, 0);
-        }
         for (i = 0; i < dsa->cfg.num_wqs; i++) {
             disable_wq(&dsa->wqs[i], true);
         }
@@ -300,9 +296,6 @@ cmd_exec(struct vidxd_dsa *dsa, unsigned code, uint32_t operand)
     case VIDXD_CMD_ABORT_ALL:
     case VIDXD_CMD_DRAIN_PASID:
     case VIDXD_CMD_ABORT_PASID:
-        if (dsa_state(dsa) != VIDXD_GENSTS_ENABLED) {
-            return dsa_cmdsts(VIDXD_CMDSTS_DEV_NOT_EN, 0);
-        }
         for (i = 0; i < dsa->cfg.num_wqs; i++) {
             if (code == VIDXD_CMD_ABORT_ALL) {
                 dsa_wq_abort(&dsa->wqs[i], false, 0);

@@ -207,12 +207,12 @@ compute_caps(struct vidxd_dsa *dsa)
         (c->configurable ? VIDXD_GENCAP_CONFIG_EN : 0) |
         ((uint64_t)c->gencap_hi << VIDXD_GENCAP_HI_SHIFT);
     rf->wqcap = c->total_wq_size |
-                 ((uint64_t)c->num_wqs << VIDXD_WQCAP_NUM_WQS_SHIFT) |
-                 ((uint64_t)(c->wqcfg_stride == VIDXD_WQCFG_STRIDE_DSA2)
-                  << VIDXD_WQCAP_WQCFG_SIZE_SHIFT) |
-                 (c->shared_mode ? VIDXD_WQCAP_SHARED_MODE : 0) |
-                 VIDXD_WQCAP_DEDICATED_MODE | VIDXD_WQCAP_PRIORITY |
-                 VIDXD_WQCAP_OCCUPANCY;
+                ((uint64_t)c->num_wqs << VIDXD_WQCAP_NUM_WQS_SHIFT) |
+                ((uint64_t)(c->wqcfg_stride == VIDXD_WQCFG_STRIDE_DSA2)
+                 << VIDXD_WQCAP_WQCFG_SIZE_SHIFT) |
+                (c->shared_mode ? VIDXD_WQCAP_SHARED_MODE : 0) |
+                VIDXD_WQCAP_DEDICATED_MODE | VIDXD_WQCAP_PRIORITY |
+                VIDXD_WQCAP_OCCUPANCY;
     rf->grpcap =
         c->num_groups |
         ((uint64_t)c->total_rdbufs << VIDXD_GRPCAP_TOTAL_RDBUFS_SHIFT) |

@@ -122,8 +122,7 @@ dsa_regfile_raise(struct dsa_regfile *rf, uint32_t bits)
 }
 
 uint32_t
-dsa_regfile_swerr(struct dsa_regfile *rf, uint64_t q0, uint64_t q1,
-                  uint64_t q2)
+dsa_regfile_swerr(struct dsa_regfile *rf, uint64_t q0, uint64_t q1, uint64_t q2)
 {
     uint32_t genctrl = __atomic_load_n(&rf->genctrl, __ATOMIC_ACQUIRE);
 
@@ -145,8 +144,8 @@ dsa_regfile_halt_cause(struct dsa_regfile *rf, uint8_t code)
 {
     uint32_t bits, genctrl;
 
-    bits = dsa_regfile_swerr(rf, (uint64_t)code << VIDXD_SWERR_ERROR_SHIFT, 0,
-                             0);
+    bits =
+        dsa_regfile_swerr(rf, (uint64_t)code << VIDXD_SWERR_ERROR_SHIFT, 0, 0);
     genctrl = __atomic_load_n(&rf->genctrl, __ATOMIC_ACQUIRE);
     if ((genctrl & VIDXD_GENCTRL_HALT_INT_EN) != 0) {
         bits |= VIDXD_INTCAUSE_HALT_STATE;
@@ -178,6 +177,36 @@ dsa_regfile_reset(struct dsa_regfile *rf)
     rf->intcause = 0;
     memset(rf->swerr, 0, sizeof(rf->swerr));
     pthread_mutex_unlock(&rf->err_lock);
+}
+
+unsigned
+dsa_cmd_check(unsigned code, uint32_t supported, unsigned state)
+{
+    if (code > VIDXD_CMD_RELEASE_INT_HANDLE ||
+        (supported & (1u << code)) == 0) {
+        return VIDXD_CMDSTS_INVAL_CMD;
+    }
+    if (state == VIDXD_GENSTS_HALT && code != VIDXD_CMD_RESET_DEVICE) {
+        return VIDXD_CMDSTS_HW_ERR;
+    }
+    if (state == VIDXD_GENSTS_ENABLED) {
+        return VIDXD_CMDSTS_SUCCESS;
+    }
+    switch (code) {
+    case VIDXD_CMD_DISABLE_DEVICE:
+        return VIDXD_CMDSTS_DIS_DEV_EN;
+    case VIDXD_CMD_DRAIN_ALL:
+    case VIDXD_CMD_ABORT_ALL:
+    case VIDXD_CMD_DRAIN_PASID:
+    case VIDXD_CMD_ABORT_PASID:
+    case VIDXD_CMD_DISABLE_WQ:
+    case VIDXD_CMD_DRAIN_WQ:
+    case VIDXD_CMD_ABORT_WQ:
+    case VIDXD_CMD_RESET_WQ:
+        return VIDXD_CMDSTS_DEV_NOT_EN;
+    default:
+        return VIDXD_CMDSTS_SUCCESS;
+    }
 }
 
 unsigned

@@ -216,6 +216,17 @@ uint32_t dsa_regfile_cmd_end(struct dsa_regfile *rf, uint32_t cmd,
 void dsa_regfile_reset(struct dsa_regfile *rf);
 
 /*
+ * The checks that come before command @code runs, in the order of the
+ * 2021 vidxd (dsa.md §1.4, §5.3): a code above 14 or whose bit is clear in
+ * @supported (bit n = command n) is INVAL_CMD; in HALT (@state is
+ * GENSTS.state) every command but RESET_DEVICE is HW_ERR; DISABLE_DEVICE
+ * on a device not enabled is DIS_DEV_EN; DRAIN/ABORT_ALL, DRAIN/ABORT_PASID
+ * and DISABLE/DRAIN/ABORT/RESET_WQ on a device not enabled are DEV_NOT_EN.
+ * Returns that CMDSTS error code, or VIDXD_CMDSTS_SUCCESS.  Pure.
+ */
+unsigned dsa_cmd_check(unsigned code, uint32_t supported, unsigned state);
+
+/*
  * Decode the bitmap operand of DISABLE/DRAIN/ABORT/RESET_WQ (dsa.md §1.4:
  * bit n of [15:0] selects WQ 16 * [19:16] + n) for a device of @num_wqs
  * WQs (at most 64).  Returns VIDXD_CMDSTS_SUCCESS with the WQ set in *@out
@@ -235,7 +246,8 @@ struct dsa_portal_pos {
 static inline struct dsa_portal_pos
 dsa_portal_decode(uint64_t off)
 {
-    unsigned page = (unsigned)(off % VIDXD_PORTAL_WQ_STRIDE) / VIDXD_PORTAL_PAGE;
+    unsigned page =
+        (unsigned)(off % VIDXD_PORTAL_WQ_STRIDE) / VIDXD_PORTAL_PAGE;
 
     return (struct dsa_portal_pos){
         .wq = (unsigned)(off / VIDXD_PORTAL_WQ_STRIDE),

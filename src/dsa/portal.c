@@ -85,7 +85,8 @@ unsigned
 dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
 {
     uint8_t *base;
-    uint64_t dropped[DSA_PORTAL_SLOTS_PER_WQ]; /* first qwords, reported later */
+    /* First qwords of descriptors dropped, reported after the lock. */
+    uint64_t dropped[DSA_PORTAL_SLOTS_PER_WQ];
     unsigned page, i, n = 0, ndropped = 0;
 
     if (dsa->portal_mem == NULL) {
@@ -119,7 +120,8 @@ dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
              * leaves the descriptor in its slot: the slot memory is the
              * queue's overflow, and the writer sees back-pressure because
              * the slot is not released. */
-            rc = dsa_wq_push(wq, &desc, dsa_portal_page_flags(page), DSA_PUSH_TRY);
+            rc = dsa_wq_push(wq, &desc, dsa_portal_page_flags(page),
+                             DSA_PUSH_TRY);
             if (rc == -ENOSPC || rc == -EAGAIN) {
                 wq->scan[page] = (uint8_t)slot;
                 goto out;
@@ -163,8 +165,8 @@ vidxd_dsa_portal_write(struct vidxd_dsa *dsa, uint64_t off, const void *data,
     wq = &dsa->wqs[pos.wq];
 
     pthread_mutex_lock(&wq->portal_lock);
-    complete = dsa_slot_write(&wq->slots[pos.slot], pos.byte, data, size,
-                              &desc);
+    complete =
+        dsa_slot_write(&wq->slots[pos.slot], pos.byte, data, size, &desc);
     pthread_mutex_unlock(&wq->portal_lock);
     if (complete) {
         /* A posted store cannot fail: rejections are counted in stats. */

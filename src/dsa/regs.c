@@ -38,16 +38,16 @@ table_access(struct vidxd_dsa *dsa, uint64_t off, unsigned size, uint64_t *rval,
     uint64_t base;
 
     if (dsa_in_range(off, c->msix_table_offset,
-                 (uint64_t)dsa->num_msix * VIDXD_MSIX_ENTRY_SIZE)) {
+                     (uint64_t)dsa->num_msix * VIDXD_MSIX_ENTRY_SIZE)) {
         table = VIDXD_DSA_TABLE_MSIX;
         base = c->msix_table_offset;
     } else if (dsa_in_range(off, c->msix_pba_offset,
-                        ((dsa->num_msix + 63) / 64) * 8ull)) {
+                            ((dsa->num_msix + 63) / 64) * 8ull)) {
         table = VIDXD_DSA_TABLE_PBA;
         base = c->msix_pba_offset;
     } else if (dsa->num_ims != 0 &&
                dsa_in_range(off, c->ims_offset,
-                        (uint64_t)dsa->num_ims * VIDXD_IMS_ENTRY_SIZE)) {
+                            (uint64_t)dsa->num_ims * VIDXD_IMS_ENTRY_SIZE)) {
         table = VIDXD_DSA_TABLE_IMS;
         base = c->ims_offset;
     } else {
@@ -140,19 +140,19 @@ qword_read(struct vidxd_dsa *dsa, uint64_t off)
         }
     }
     if (dsa_in_range(off, c->msix_perm_offset,
-                 (uint64_t)dsa->num_msix * VIDXD_MSIX_PERM_STRIDE)) {
+                     (uint64_t)dsa->num_msix * VIDXD_MSIX_PERM_STRIDE)) {
         return __atomic_load_n(&dsa->msixperm[(off - c->msix_perm_offset) /
                                               VIDXD_MSIX_PERM_STRIDE],
                                __ATOMIC_ACQUIRE);
     }
     if (dsa_in_range(off, c->grpcfg_offset,
-                 (uint64_t)c->num_groups * VIDXD_GRPCFG_SIZE)) {
+                     (uint64_t)c->num_groups * VIDXD_GRPCFG_SIZE)) {
         uint64_t rel = off - c->grpcfg_offset;
         return DSA_LOAD(&dsa->grpcfg[rel / VIDXD_GRPCFG_SIZE]
                                     [(rel % VIDXD_GRPCFG_SIZE) / 8]);
     }
     if (dsa_in_range(off, c->wqcfg_offset,
-                 (uint64_t)c->num_wqs * c->wqcfg_stride)) {
+                     (uint64_t)c->num_wqs * c->wqcfg_stride)) {
         uint64_t rel = off - c->wqcfg_offset;
         struct dsa_wq *wq = &dsa->wqs[rel / c->wqcfg_stride];
         unsigned d = (unsigned)(rel % c->wqcfg_stride) / 4;
@@ -273,22 +273,21 @@ qword_write(struct vidxd_dsa *dsa, uint64_t off, uint64_t val, uint64_t wmask,
         }
     }
     if (dsa_in_range(off, c->msix_perm_offset,
-                 (uint64_t)dsa->num_msix * VIDXD_MSIX_PERM_STRIDE)) {
+                     (uint64_t)dsa->num_msix * VIDXD_MSIX_PERM_STRIDE)) {
         uint32_t *p = &dsa->msixperm[(off - c->msix_perm_offset) /
                                      VIDXD_MSIX_PERM_STRIDE];
-        __atomic_store_n(p,
-                         (uint32_t)dsa_reg_merge(*p, val, wmask,
-                                                 DSA_MSIXPERM_RW),
-                         __ATOMIC_RELEASE);
+        __atomic_store_n(
+            p, (uint32_t)dsa_reg_merge(*p, val, wmask, DSA_MSIXPERM_RW),
+            __ATOMIC_RELEASE);
         return false;
     }
     if (dsa_in_range(off, c->grpcfg_offset,
-                 (uint64_t)c->num_groups * VIDXD_GRPCFG_SIZE)) {
+                     (uint64_t)c->num_groups * VIDXD_GRPCFG_SIZE)) {
         write_grpcfg(dsa, off - c->grpcfg_offset, val, wmask);
         return false;
     }
     if (dsa_in_range(off, c->wqcfg_offset,
-                 (uint64_t)c->num_wqs * c->wqcfg_stride)) {
+                     (uint64_t)c->num_wqs * c->wqcfg_stride)) {
         write_wqcfg(dsa, off - c->wqcfg_offset, val, wmask);
     }
     return false;

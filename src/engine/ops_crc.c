@@ -53,6 +53,21 @@ crc_seed(struct engine_job *j, uint32_t *raw)
     return 0;
 }
 
+/* Common start of both ops once the buffers are checked: the seed, the
+ * early completion-record fields and the byte count.  0 or a status. */
+static unsigned
+crc_start(struct engine_job *j, uint64_t len, uint32_t *raw)
+{
+    unsigned st = crc_seed(j, raw);
+
+    if (st != 0) {
+        return st;
+    }
+    engine_record_early(j);
+    j->bytes = len;
+    return 0;
+}
+
 static unsigned
 crc_done(struct engine_job *j, uint32_t raw, unsigned st)
 {
@@ -70,12 +85,10 @@ engine_op_crcgen(struct engine_job *j)
     if (engine_size_bad(j, len)) {
         return VIDXD_STATUS_XFER_ERANGE;
     }
-    st = crc_seed(j, &raw);
+    st = crc_start(j, len, &raw);
     if (st != 0) {
         return st;
     }
-    engine_record_early(j);
-    j->bytes = len;
     while (off < len) {
         uint64_t n = 0;
         const uint8_t *s =
@@ -105,12 +118,10 @@ engine_op_copy_crc(struct engine_job *j)
     if (engine_overlap(src, len, dst, len)) {
         return VIDXD_STATUS_OVERLAP_BUFFERS;
     }
-    st = crc_seed(j, &raw);
+    st = crc_start(j, len, &raw);
     if (st != 0) {
         return st;
     }
-    engine_record_early(j);
-    j->bytes = len;
     while (off < len) {
         uint64_t ns = 0, nd = 0, i;
         const uint8_t *s =

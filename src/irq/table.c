@@ -358,7 +358,7 @@ table_write(struct vidxd_irq_dev *dev, struct irq_table *t, uint64_t offset,
  * array): -ENOENT (and 0 read) if there is none. */
 static int
 table_reg_read(struct vidxd_irq_dev *dev, unsigned domain, unsigned kind,
-                  uint64_t offset, unsigned size, uint64_t *val)
+               uint64_t offset, unsigned size, uint64_t *val)
 {
     struct irq_table *t;
     int rc;
@@ -380,7 +380,7 @@ table_reg_read(struct vidxd_irq_dev *dev, unsigned domain, unsigned kind,
  * none, -EPERM if the host programs it (always the guest for MSI-X). */
 static int
 table_reg_write(struct vidxd_irq_dev *dev, unsigned domain, unsigned kind,
-                   uint64_t offset, unsigned size, uint64_t val)
+                uint64_t offset, unsigned size, uint64_t val)
 {
     struct irq_table *t;
     int rc;
@@ -403,16 +403,16 @@ int
 vidxd_irq_msix_table_read(struct vidxd_irq_dev *dev, uint64_t offset,
                           unsigned size, uint64_t *val)
 {
-    return table_reg_read(dev, VIDXD_IRQ_DOMAIN_MSIX, IRQ_BUILTIN_MSIX,
-                             offset, size, val);
+    return table_reg_read(dev, VIDXD_IRQ_DOMAIN_MSIX, IRQ_BUILTIN_MSIX, offset,
+                          size, val);
 }
 
 int
 vidxd_irq_msix_table_write(struct vidxd_irq_dev *dev, uint64_t offset,
                            unsigned size, uint64_t val)
 {
-    return table_reg_write(dev, VIDXD_IRQ_DOMAIN_MSIX, IRQ_BUILTIN_MSIX,
-                              offset, size, val);
+    return table_reg_write(dev, VIDXD_IRQ_DOMAIN_MSIX, IRQ_BUILTIN_MSIX, offset,
+                           size, val);
 }
 
 int
@@ -479,8 +479,7 @@ int
 vidxd_irq_ims_array_write(struct vidxd_irq_dev *dev, unsigned domain,
                           uint64_t offset, unsigned size, uint64_t val)
 {
-    return table_reg_write(dev, domain, IRQ_BUILTIN_IMS, offset, size,
-                              val);
+    return table_reg_write(dev, domain, IRQ_BUILTIN_IMS, offset, size, val);
 }
 
 bool

@@ -70,6 +70,26 @@ proto_range_ok(uint64_t off, uint64_t len, uint64_t size)
     return len <= size && off <= size - len;
 }
 
+_Static_assert(offsetof(struct vidxd_vu_dma_map, argsz) == 0 &&
+                   offsetof(struct vidxd_vu_dma_unmap, argsz) == 0 &&
+                   offsetof(struct vidxd_vu_device_info, argsz) == 0 &&
+                   offsetof(struct vidxd_vu_irq_info, argsz) == 0 &&
+                   offsetof(struct vidxd_vu_region_info, argsz) == 0,
+               "proto_fixed_decode() reads argsz at offset 0");
+
+int
+proto_fixed_decode(const uint8_t *p, size_t n, void *out, size_t size)
+{
+    uint32_t argsz;
+
+    if (n != size) {
+        return -EINVAL;
+    }
+    memcpy(out, p, size);
+    memcpy(&argsz, p, sizeof(argsz));
+    return argsz < size ? -EINVAL : 0;
+}
+
 /* [start, start + len) with len != 0 does not pass 2^64. */
 static bool
 no_wrap(uint64_t start, uint64_t len)
@@ -82,11 +102,8 @@ proto_dma_map_decode(const uint8_t *p, size_t n, struct vidxd_vu_dma_map *map)
 {
     const uint32_t known = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 
-    if (n != sizeof(*map)) {
-        return -EINVAL;
-    }
-    memcpy(map, p, sizeof(*map));
-    if (map->argsz < sizeof(*map) || (map->flags & ~known) != 0) {
+    if (proto_fixed_decode(p, n, map, sizeof(*map)) != 0 ||
+        (map->flags & ~known) != 0) {
         return -EINVAL;
     }
     if (!no_wrap(map->addr, map->size) || !no_wrap(map->offset, map->size)) {
@@ -103,11 +120,7 @@ int
 proto_dma_unmap_decode(const uint8_t *p, size_t n,
                        struct vidxd_vu_dma_unmap *unmap)
 {
-    if (n != sizeof(*unmap)) {
-        return -EINVAL;
-    }
-    memcpy(unmap, p, sizeof(*unmap));
-    if (unmap->argsz < sizeof(*unmap)) {
+    if (proto_fixed_decode(p, n, unmap, sizeof(*unmap)) != 0) {
         return -EINVAL;
     }
     /* §1.3: QEMU's unmap_all is flags ALL with address = size = 0. */
@@ -125,11 +138,7 @@ proto_device_info_decode(const uint8_t *p, size_t n, uint32_t *argsz)
 {
     struct vidxd_vu_device_info info;
 
-    if (n != sizeof(info)) {
-        return -EINVAL;
-    }
-    memcpy(&info, p, sizeof(info));
-    if (info.argsz < sizeof(info)) {
+    if (proto_fixed_decode(p, n, &info, sizeof(info)) != 0) {
         return -EINVAL;
     }
     *argsz = info.argsz;
@@ -142,11 +151,7 @@ proto_irq_info_decode(const uint8_t *p, size_t n, uint32_t *index,
 {
     struct vidxd_vu_irq_info info;
 
-    if (n != sizeof(info)) {
-        return -EINVAL;
-    }
-    memcpy(&info, p, sizeof(info));
-    if (info.argsz < sizeof(info)) {
+    if (proto_fixed_decode(p, n, &info, sizeof(info)) != 0) {
         return -EINVAL;
     }
     *index = info.index;

@@ -106,6 +106,16 @@ int proto_caps_parse(const char *json, size_t len, struct proto_caps *caps);
 int proto_caps_format(const struct proto_caps *caps, unsigned keys, char *buf,
                       size_t cap);
 
+/* ---- fixed-size requests (§1.3) --------------------------------------- */
+
+/*
+ * Copy out a fixed-size request that starts with its uint32_t argsz (the
+ * vfio structs of §1.3): @n must be exactly @size and argsz >= @size.
+ * Fills the @size bytes at @out whenever @n is right.  Returns 0 or
+ * -EINVAL.
+ */
+int proto_fixed_decode(const uint8_t *p, size_t n, void *out, size_t size);
+
 /* ---- DMA (§1.3) -------------------------------------------------------- */
 
 /*

@@ -16,11 +16,7 @@ proto_region_info_decode(const uint8_t *p, size_t n, uint32_t *index,
 {
     struct vidxd_vu_region_info ri;
 
-    if (n != sizeof(ri)) {
-        return -EINVAL;
-    }
-    memcpy(&ri, p, sizeof(ri));
-    if (ri.argsz < sizeof(ri)) {
+    if (proto_fixed_decode(p, n, &ri, sizeof(ri)) != 0) {
         return -EINVAL;
     }
     *index = ri.index;

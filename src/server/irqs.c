@@ -191,13 +191,7 @@ server_irq_info(struct vidxd_server *srv, const uint8_t *p, size_t n,
     }
     info.index = index;
     info.count = srv->irqs[index].count;
-    r->payload = server_reply_buf(srv, sizeof(info));
-    if (r->payload == NULL) {
-        return -ENOMEM;
-    }
-    memcpy((void *)r->payload, &info, sizeof(info));
-    r->len = sizeof(info);
-    return 0;
+    return server_reply_copy(srv, r, &info, sizeof(info));
 }
 
 /* Signal the vectors of [start, start + count) that @bools selects. */

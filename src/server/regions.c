@@ -100,13 +100,7 @@ server_device_info(struct vidxd_server *srv, const uint8_t *p, size_t n,
                  (srv->ops->reset != NULL ? VFIO_DEVICE_FLAGS_RESET : 0);
     info.num_regions = VIDXD_PCI_NUM_REGIONS;
     info.num_irqs = VIDXD_PCI_NUM_IRQS;
-    r->payload = server_reply_buf(srv, sizeof(info));
-    if (r->payload == NULL) {
-        return -ENOMEM;
-    }
-    memcpy((void *)r->payload, &info, sizeof(info));
-    r->len = sizeof(info);
-    return 0;
+    return server_reply_copy(srv, r, &info, sizeof(info));
 }
 
 int
@@ -258,13 +252,7 @@ server_region_write(struct vidxd_server *srv, const uint8_t *p, size_t n,
     out.offset = acc.offset;
     out.region = acc.region;
     out.count = acc.count;
-    r->payload = server_reply_buf(srv, sizeof(out));
-    if (r->payload == NULL) {
-        return -ENOMEM;
-    }
-    memcpy((void *)r->payload, &out, sizeof(out));
-    r->len = sizeof(out);
-    return 0;
+    return server_reply_copy(srv, r, &out, sizeof(out));
 }
 
 int

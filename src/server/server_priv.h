@@ -85,6 +85,10 @@ struct vidxd_server {
 /* session.c */
 int server_handle_msg(struct vidxd_server *srv, struct transport_msg *msg);
 void *server_reply_buf(struct vidxd_server *srv, size_t len);
+/* Reply with a copy of the @len bytes at @data (in the reply scratch
+ * buffer).  Returns 0 or -ENOMEM. */
+int server_reply_copy(struct vidxd_server *srv, struct reply *r,
+                      const void *data, size_t len);
 
 /* dma.c */
 int server_dma_map(struct vidxd_server *srv, const uint8_t *p, size_t n,

@@ -56,6 +56,21 @@ server_reply_buf(struct vidxd_server *srv, size_t len)
     return srv->rbuf;
 }
 
+int
+server_reply_copy(struct vidxd_server *srv, struct reply *r, const void *data,
+                  size_t len)
+{
+    void *buf = server_reply_buf(srv, len);
+
+    if (buf == NULL) {
+        return -ENOMEM;
+    }
+    memcpy(buf, data, len);
+    r->payload = buf;
+    r->len = len;
+    return 0;
+}
+
 /*
  * Capability documents from richest to barest: the reply must not be
  * larger than the request, because QEMU receives it into the request's

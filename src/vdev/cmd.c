@@ -176,6 +176,7 @@ enable_wq(struct vidxd_vdev *v, uint32_t idx)
     return VIDXD_CMDSTS_SUCCESS;
 }
 
+/* DISABLE/DRAIN/ABORT/RESET_WQ on an enabled vdev. */
 static unsigned
 wq_command(struct vidxd_vdev *v, unsigned code, uint32_t operand)
 {
@@ -183,9 +184,6 @@ wq_command(struct vidxd_vdev *v, unsigned code, uint32_t operand)
     uint32_t set, on;
     unsigned i, err;
 
-    if (vdev_state(v) != VIDXD_GENSTS_ENABLED) {
-        return VIDXD_CMDSTS_DEV_NOT_EN;
-    }
     /* The operand names vdev WQs (§1.4), at most VIDXD_VDEV_MAX_WQS. */
     err = dsa_wq_mask_decode(operand, v->cfg.nr_wqs, &bits);
     if (err != VIDXD_CMDSTS_SUCCESS) {
@@ -227,23 +225,17 @@ wq_command(struct vidxd_vdev *v, unsigned code, uint32_t operand)
 static uint32_t
 cmd_exec(struct vidxd_vdev *v, unsigned code, uint32_t operand)
 {
-    unsigned i;
+    unsigned i, err;
 
-    /* Order of checks as the 2021 vidxd (§5.3): CMDCAP, then HALT. */
-    if (code > VIDXD_CMD_RELEASE_INT_HANDLE ||
-        (v->rf.cmdcap & (1u << code)) == 0) {
-        return dsa_cmdsts(VIDXD_CMDSTS_INVAL_CMD, 0);
-    }
-    if (vdev_state(v) == VIDXD_GENSTS_HALT && code != VIDXD_CMD_RESET_DEVICE) {
-        return dsa_cmdsts(VIDXD_CMDSTS_HW_ERR, 0);
+    /* Checked against the vdev's CMDCAP, as the 2021 vidxd (§5.3). */
+    err = dsa_cmd_check(code, v->rf.cmdcap, vdev_state(v));
+    if (err != VIDXD_CMDSTS_SUCCESS) {
+        return dsa_cmdsts(err, 0);
     }
     switch (code) {
     case VIDXD_CMD_ENABLE_DEVICE:
         return dsa_cmdsts(enable_device(v), 0);
     case VIDXD_CMD_DISABLE_DEVICE:
-        if (vdev_state(v) != VIDXD_GENSTS_ENABLED) {
-            return dsa_cmdsts(VIDXD_CMDSTS_DIS_DEV_EN, 0);
-        }
         vdev_parent_wq_cmd(v, VIDXD_CMD_DISABLE_WQ, enabled_mask(v));
         for (i = 0; i < v->cfg.nr_wqs; i++) {
             v->wq_enabled[i] = false;
@@ -255,9 +247,6 @@ cmd_exec(struct vidxd_vdev *v, unsigned code, uint32_t operand)
     case VIDXD_CMD_ABORT_ALL:
     case VIDXD_CMD_DRAIN_PASID:
     case VIDXD_CMD_ABORT_PASID:
-        if (vdev_state(v) != VIDXD_GENSTS_ENABLED) {
-            return dsa_cmdsts(VIDXD_CMDSTS_DEV_NOT_EN, 0);
-        }
         /* Every descriptor of the vdev carries the vdev's PASID and the
          * guest has none of its own, so the *_PASID forms act on all of
          * the vdev's WQs whatever the operand; the parent's own

@@ -31,8 +31,8 @@ vdev_portal_init(struct vidxd_vdev *v)
     void *p;
     int fd;
 
-    v->slots =
-        calloc((size_t)v->cfg.nr_wqs * DSA_PORTAL_SLOTS_PER_WQ, sizeof(*v->slots));
+    v->slots = calloc((size_t)v->cfg.nr_wqs * DSA_PORTAL_SLOTS_PER_WQ,
+                      sizeof(*v->slots));
     if (v->slots == NULL) {
         return -ENOMEM;
     }

@@ -43,7 +43,7 @@ qword_read(struct vidxd_vdev *v, uint64_t off)
         }
     }
     if (dsa_in_range(off, VDEV_MSIX_PERM_OFFSET,
-                 (uint64_t)v->num_vectors * VIDXD_MSIX_PERM_STRIDE)) {
+                     (uint64_t)v->num_vectors * VIDXD_MSIX_PERM_STRIDE)) {
         return v
             ->msixperm[(off - VDEV_MSIX_PERM_OFFSET) / VIDXD_MSIX_PERM_STRIDE];
     }
@@ -51,7 +51,7 @@ qword_read(struct vidxd_vdev *v, uint64_t off)
         return v->grpcfg[(off - VDEV_GRPCFG_OFFSET) / 8];
     }
     if (dsa_in_range(off, VDEV_WQCFG_OFFSET,
-                 (uint64_t)v->cfg.nr_wqs * VIDXD_WQCFG_STRIDE_DSA1)) {
+                     (uint64_t)v->cfg.nr_wqs * VIDXD_WQCFG_STRIDE_DSA1)) {
         uint64_t rel = off - VDEV_WQCFG_OFFSET;
         unsigned wq = (unsigned)(rel / VIDXD_WQCFG_STRIDE_DSA1);
         unsigned d = (unsigned)(rel % VIDXD_WQCFG_STRIDE_DSA1) / 4;
@@ -86,7 +86,7 @@ qword_write(struct vidxd_vdev *v, uint64_t off, uint64_t val, uint64_t wmask)
         }
     }
     if (dsa_in_range(off, VDEV_MSIX_PERM_OFFSET,
-                 (uint64_t)v->num_vectors * VIDXD_MSIX_PERM_STRIDE)) {
+                     (uint64_t)v->num_vectors * VIDXD_MSIX_PERM_STRIDE)) {
         /* Stored, without effect: the guest has no PASIDs and its
          * interrupts are IMS entries tagged by the host (dsa.md §5.2). */
         uint32_t *p = &v->msixperm[(off - VDEV_MSIX_PERM_OFFSET) /
@@ -96,7 +96,7 @@ qword_write(struct vidxd_vdev *v, uint64_t off, uint64_t val, uint64_t wmask)
     }
     if (dsa_in_range(off, VDEV_GRPCFG_OFFSET, VIDXD_GRPCFG_SIZE) ||
         dsa_in_range(off, VDEV_WQCFG_OFFSET,
-                 (uint64_t)v->cfg.nr_wqs * VIDXD_WQCFG_STRIDE_DSA1)) {
+                     (uint64_t)v->cfg.nr_wqs * VIDXD_WQCFG_STRIDE_DSA1)) {
         VIDXD_LOG_RATELIMIT(LOG_DEBUG, VDEV_LOG,
                             "%s: write to read-only config at 0x%llx "
                             "ignored",

@@ -107,7 +107,7 @@ struct vidxd_vdev {
 
     /* Portals. */
     struct dsa_slot *slots; /* nr_wqs x DSA_PORTAL_SLOTS_PER_WQ */
-    int portal_fd;           /* mapped: the parent's BAR2 memfd (not ours) */
+    int portal_fd;          /* mapped: the parent's BAR2 memfd (not ours) */
     uint64_t portal_fd_offset;
     uint8_t *portal_win; /* mapped: our window of the parent's BAR2 */
     size_t portal_win_len;
