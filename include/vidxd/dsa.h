@@ -76,6 +76,20 @@ enum vidxd_dsa_portal_mode {
      *    first drops what is left there, so nothing stale executes).
      * Every slot of a portal page is the same portal (dsa.md §1.7).
      * vidxd_dsa_portal_write() still works and assembles like TRAPPED.
+     *
+     * Pickup by the workers (dsa/wq.c "Idle polling").  While descriptors
+     * keep coming, the workers look at every slot of the busy WQs on
+     * every pass (sub-microsecond pickup).  Once the device is idle, one
+     * worker looks, on a timer that backs off to 1/16 of the idle time
+     * and at most 64 ms, only where the next descriptor of a known writer
+     * lands: slot 0 of each page (DPDK) and the 4 slots from the one after
+     * the slot consumed last (a writer rotating like Linux); every 128 ms
+     * it looks at every slot of the enabled WQs, every 1 s at those of the
+     * other WQs.  So after an idle gap of T, a descriptor is taken in
+     * within min(T / 16, 64 ms) in an expected slot, within 192 ms in any
+     * other slot (then every slot of that WQ is watched again for 1 s),
+     * and a store to a WQ that is not enabled is reported within about
+     * 1.1 s; add the host's wake-up latency.  Nothing is lost either way.
      */
     VIDXD_DSA_PORTAL_MAPPED = 1,
 };
@@ -160,6 +174,24 @@ struct vidxd_dsa_config {
  * device's maximum shifts, WQ i in group i % 4 and engine i in group i % 4.
  */
 VIDXD_API void vidxd_dsa_config_default(struct vidxd_dsa_config *cfg);
+
+/*
+ * Give @cfg a BAR0 layout that fits its table sizes (num_wqs, num_groups,
+ * wqcfg_stride, max_ims_mult, perfmon_offset != 0): the SPR layout of
+ * vidxd_dsa_config_default() holds MSIXPERM for at most 31 WQs.  A layout
+ * that already fits (tables where OFFSETS can point at them, disjoint,
+ * inside a power-of-two bar0_size) is kept.  Otherwise the tables are
+ * placed in the SPR order MSIXPERM, GRPCFG, WQCFG, PERFMON, MSI-X table,
+ * PBA, IMS, each at its SPR offset if that is past the previous table,
+ * else right after it (on a multiple of 0x100; PERFMON, the MSI-X table,
+ * the PBA and IMS on a 4 KiB boundary), and bar0_size is doubled until
+ * they fit.  64 WQs with the SPR defaults give MSIXPERM 0x200, GRPCFG
+ * 0x500, WQCFG 0x600 and the SPR offsets for the rest, BAR0 64 KiB.
+ * Call it after changing the sizing fields and before vidxd_dsa_create().
+ * Returns 0, or -EINVAL (@cfg NULL, a sizing field out of range) with
+ * @cfg unchanged.
+ */
+VIDXD_API int vidxd_dsa_config_layout(struct vidxd_dsa_config *cfg);
 
 /*
  * Host side of the device.  Every member may be NULL.  @opaque is the value

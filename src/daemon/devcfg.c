@@ -154,6 +154,12 @@ devcfg_parse(const char *json, struct vidxd_dsa_config *cfg, char *err,
         }
     }
     json_object_put(obj);
+    /* The SPR BAR0 layout holds at most 31 WQs: make room for the tables
+     * the keys asked for. */
+    if (rc == 0 && vidxd_dsa_config_layout(cfg) < 0) {
+        snprintf(err, errlen, "no BAR0 layout fits this device");
+        rc = -EINVAL;
+    }
     return rc;
 }
 

@@ -19,6 +19,15 @@
      VIDXD_GENCAP_DEST_READBACK | VIDXD_GENCAP_DRAIN_READBACK)
 /* CMDCAP with cmd_cap: every command this model implements (1..14). */
 #define DSA_CMDCAP_ALL 0x7ffeu
+/* The Sapphire Rapids BAR0 layout (dsa.md §1.1). */
+#define DSA_SPR_BAR0_SIZE 0x10000u
+#define DSA_SPR_MSIX_PERM 0x200u
+#define DSA_SPR_GRPCFG 0x300u
+#define DSA_SPR_WQCFG 0x400u
+#define DSA_SPR_PERFMON 0x1000u
+#define DSA_SPR_MSIX_TABLE 0x2000u
+#define DSA_SPR_MSIX_PBA 0x3000u
+#define DSA_SPR_IMS 0x4000u
 
 void
 vidxd_dsa_config_default(struct vidxd_dsa_config *cfg)
@@ -59,14 +68,14 @@ vidxd_dsa_config_default(struct vidxd_dsa_config *cfg)
     for (i = 0; i < VIDXD_DSA_MAX_ENGINES; i++) {
         cfg->ro_engine_group[i] = (uint8_t)(i % 4);
     }
-    cfg->bar0_size = 0x10000;
-    cfg->msix_perm_offset = 0x200;
-    cfg->grpcfg_offset = 0x300;
-    cfg->wqcfg_offset = 0x400;
-    cfg->perfmon_offset = 0x1000;
-    cfg->msix_table_offset = 0x2000;
-    cfg->msix_pba_offset = 0x3000;
-    cfg->ims_offset = 0x4000;
+    cfg->bar0_size = DSA_SPR_BAR0_SIZE;
+    cfg->msix_perm_offset = DSA_SPR_MSIX_PERM;
+    cfg->grpcfg_offset = DSA_SPR_GRPCFG;
+    cfg->wqcfg_offset = DSA_SPR_WQCFG;
+    cfg->perfmon_offset = DSA_SPR_PERFMON;
+    cfg->msix_table_offset = DSA_SPR_MSIX_TABLE;
+    cfg->msix_pba_offset = DSA_SPR_MSIX_PBA;
+    cfg->ims_offset = DSA_SPR_IMS;
     cfg->portal_mode = VIDXD_DSA_PORTAL_TRAPPED;
     cfg->workers = 0;
 }
@@ -139,28 +148,33 @@ presets_ok(const struct vidxd_dsa_config *c)
     return true;
 }
 
+/* The fields that size the BAR0 tables are in range. */
 static bool
-config_ok(const struct vidxd_dsa_config *c)
+table_sizes_ok(const struct vidxd_dsa_config *c)
+{
+    return c->num_wqs >= 1 && c->num_wqs <= VIDXD_DSA_MAX_WQS &&
+           c->num_groups >= 1 && c->num_groups <= VIDXD_DSA_MAX_GROUPS &&
+           (c->wqcfg_stride == VIDXD_WQCFG_STRIDE_DSA1 ||
+            c->wqcfg_stride == VIDXD_WQCFG_STRIDE_DSA2) &&
+           c->max_ims_mult <= 63;
+}
+
+static bool
+bar0_size_ok(uint64_t size)
+{
+    return size >= 0x1000 && (size & (size - 1)) == 0;
+}
+
+/* The BAR0 layout of @c: every table where OFFSETS can point at it, none
+ * overlapping another or leaving BAR0.  The table sizes are in range. */
+static bool
+layout_ok(const struct vidxd_dsa_config *c)
 {
     unsigned nmsix = c->num_wqs + 1;
     unsigned nims = c->max_ims_mult * 256;
     struct region r[8];
 
-    if (c->num_wqs < 1 || c->num_wqs > VIDXD_DSA_MAX_WQS ||
-        c->num_engines < 1 || c->num_engines > VIDXD_DSA_MAX_ENGINES ||
-        c->num_groups < 1 || c->num_groups > VIDXD_DSA_MAX_GROUPS ||
-        c->total_wq_size < 1 || c->total_wq_size > 0xffff ||
-        (c->wqcfg_stride != VIDXD_WQCFG_STRIDE_DSA1 &&
-         c->wqcfg_stride != VIDXD_WQCFG_STRIDE_DSA2) ||
-        c->max_xfer_shift > 31 || c->max_batch_shift > 15 ||
-        c->max_ims_mult > 63 || c->total_rdbufs > 255 ||
-        (c->gencap_features & ~DSA_GENCAP_FEATURES) != 0 ||
-        c->workers > VIDXD_DSA_MAX_WORKERS ||
-        (c->portal_mode != VIDXD_DSA_PORTAL_TRAPPED &&
-         c->portal_mode != VIDXD_DSA_PORTAL_MAPPED)) {
-        return false;
-    }
-    if (c->bar0_size < 0x1000 || (c->bar0_size & (c->bar0_size - 1)) != 0) {
+    if (!bar0_size_ok(c->bar0_size)) {
         return false;
     }
     if (!table_offset_ok(c->grpcfg_offset) ||
@@ -185,10 +199,90 @@ config_ok(const struct vidxd_dsa_config *c)
     r[6] = (struct region){c->msix_pba_offset, ((nmsix + 63) / 64) * 8ull};
     r[7] =
         (struct region){c->ims_offset, (uint64_t)nims * VIDXD_IMS_ENTRY_SIZE};
-    if (!regions_ok(r, 8, c->bar0_size)) {
+    return regions_ok(r, 8, c->bar0_size);
+}
+
+static bool
+config_ok(const struct vidxd_dsa_config *c)
+{
+    if (!table_sizes_ok(c) || c->num_engines < 1 ||
+        c->num_engines > VIDXD_DSA_MAX_ENGINES || c->total_wq_size < 1 ||
+        c->total_wq_size > 0xffff || c->max_xfer_shift > 31 ||
+        c->max_batch_shift > 15 || c->total_rdbufs > 255 ||
+        (c->gencap_features & ~DSA_GENCAP_FEATURES) != 0 ||
+        c->workers > VIDXD_DSA_MAX_WORKERS ||
+        (c->portal_mode != VIDXD_DSA_PORTAL_TRAPPED &&
+         c->portal_mode != VIDXD_DSA_PORTAL_MAPPED)) {
+        return false;
+    }
+    if (!layout_ok(c)) {
         return false;
     }
     return c->configurable || presets_ok(c);
+}
+
+/* Put a table of @len bytes at @pref if that is at or past *@end, else at
+ * the next multiple of @align past it; advance *@end past the table. */
+static uint32_t
+place(uint64_t *end, uint32_t pref, uint64_t len, uint64_t align)
+{
+    uint64_t off = pref >= *end ? pref : (*end + align - 1) & ~(align - 1);
+
+    *end = off + len;
+    return (uint32_t)off;
+}
+
+int
+vidxd_dsa_config_layout(struct vidxd_dsa_config *cfg)
+{
+    struct vidxd_dsa_config c;
+    uint64_t end = DSA_SPR_MSIX_PERM, nmsix, nims;
+
+    if (cfg == NULL || !table_sizes_ok(cfg)) {
+        return -EINVAL;
+    }
+    if (layout_ok(cfg)) {
+        return 0;
+    }
+    c = *cfg;
+    nmsix = c.num_wqs + 1;
+    nims = c.max_ims_mult * 256ull;
+    /* The SPR order from the SPR MSIXPERM offset (0x100-0x1ff holds
+     * IAACAP on IAA, dsa.md §1.2).  The blocks SPR starts on a 4 KiB
+     * boundary stay on one: PERFMON, and the MSI-X table, PBA and IMS,
+     * which a VMM maps or traps by page. */
+    c.msix_perm_offset =
+        place(&end, DSA_SPR_MSIX_PERM, nmsix * VIDXD_MSIX_PERM_STRIDE,
+              VIDXD_TABLE_MULT);
+    c.grpcfg_offset =
+        place(&end, DSA_SPR_GRPCFG, (uint64_t)c.num_groups * VIDXD_GRPCFG_SIZE,
+              VIDXD_TABLE_MULT);
+    c.wqcfg_offset =
+        place(&end, DSA_SPR_WQCFG, (uint64_t)c.num_wqs * c.wqcfg_stride,
+              VIDXD_TABLE_MULT);
+    if (c.perfmon_offset != 0) {
+        c.perfmon_offset =
+            place(&end, DSA_SPR_PERFMON, VIDXD_PERFMON_BLOCK_SIZE, 0x1000);
+    }
+    c.msix_table_offset =
+        place(&end, DSA_SPR_MSIX_TABLE, nmsix * VIDXD_MSIX_ENTRY_SIZE, 0x1000);
+    c.msix_pba_offset =
+        place(&end, DSA_SPR_MSIX_PBA, (nmsix + 63) / 64 * 8, 0x1000);
+    if (nims != 0) {
+        c.ims_offset =
+            place(&end, DSA_SPR_IMS, nims * VIDXD_IMS_ENTRY_SIZE, 0x1000);
+    }
+    if (!bar0_size_ok(c.bar0_size)) {
+        c.bar0_size = 0x1000;
+    }
+    while (c.bar0_size < end) {
+        c.bar0_size <<= 1;
+    }
+    if (!layout_ok(&c)) {
+        return -EINVAL; /* beyond what OFFSETS can express */
+    }
+    *cfg = c;
+    return 0;
 }
 
 static void

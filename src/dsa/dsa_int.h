@@ -27,6 +27,8 @@
 #include "vidxd/engine.h"
 
 #define DSA_LOG "dsa"
+/* Slots from the expected one that dsa_portal_peek() looks at, per page. */
+#define DSA_PORTAL_PEEK_SLOTS 4u
 #define DSA_WQCFG_MAX_DWORDS 16
 
 /* One queued descriptor with what the portal or WQ gave it. */
@@ -79,7 +81,14 @@ struct dsa_wq {
 
     pthread_mutex_t portal_lock;
     struct dsa_slot *slots; /* DSA_PORTAL_SLOTS_PER_WQ, trapped assembly */
-    uint8_t scan[VIDXD_PORTAL_PAGES_PER_WQ]; /* mapped: next slot */
+    /* Mapped: per page, the slot after the one consumed last, where a
+     * rotating writer puts its next descriptor.  Written under
+     * portal_lock, read lock-free by dsa_portal_peek() (__atomic). */
+    uint8_t scan[VIDXD_PORTAL_PAGES_PER_WQ];
+    /* Mapped: workers scan every slot of this WQ's pages on every pass
+     * until this time (CLOCK_MONOTONIC ns), set when a scan found a
+     * descriptor; afterwards only the expected slots (__atomic). */
+    uint64_t hot_until;
 
     struct vidxd_dsa_wq_stats stats; /* __atomic updates */
 };
@@ -130,6 +139,13 @@ struct vidxd_dsa {
     unsigned sleepers;   /* __atomic */
     unsigned worker_seq; /* __atomic: worker index allocation */
     uint64_t pending;    /* __atomic: entries in all rings */
+    /* Mapped portals (wq.c "Idle polling"): the worker that watches them
+     * while every worker sleeps (index + 1, 0 = none), and the times of
+     * the next scans of every slot of the enabled WQs and of the others
+     * (CLOCK_MONOTONIC ns).  All __atomic. */
+    unsigned poller;
+    uint64_t next_full_scan;
+    uint64_t next_off_scan;
 };
 
 /* dsa.c */
@@ -177,6 +193,8 @@ int dsa_portal_init(struct vidxd_dsa *dsa);
 void dsa_portal_fini(struct vidxd_dsa *dsa);
 void dsa_portal_clear(struct vidxd_dsa *dsa, struct dsa_wq *wq);
 unsigned dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq);
+unsigned dsa_portal_try_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq);
+bool dsa_portal_peek(struct vidxd_dsa *dsa, struct dsa_wq *wq);
 
 /* Register state (GENCFG, GRPCFG, WQCFG, wq_state, the CMD latch) is
  * written under dsa->lock with DSA_STORE and read lock-free with DSA_LOAD,

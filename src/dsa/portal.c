@@ -62,13 +62,16 @@ dsa_portal_fini(struct vidxd_dsa *dsa)
 void
 dsa_portal_clear(struct vidxd_dsa *dsa, struct dsa_wq *wq)
 {
+    size_t i;
+
     pthread_mutex_lock(&wq->portal_lock);
     memset(wq->slots, 0, DSA_PORTAL_SLOTS_PER_WQ * sizeof(*wq->slots));
-    memset(wq->scan, 0, sizeof(wq->scan));
+    for (i = 0; i < VIDXD_PORTAL_PAGES_PER_WQ; i++) {
+        __atomic_store_n(&wq->scan[i], 0, __ATOMIC_RELAXED);
+    }
     if (dsa->portal_mem != NULL) {
         uint64_t *q = (uint64_t *)(dsa->portal_mem +
                                    (size_t)wq->id * VIDXD_PORTAL_WQ_STRIDE);
-        size_t i;
 
         for (i = 0; i < VIDXD_PORTAL_WQ_STRIDE / 8; i++) {
             __atomic_store_n(&q[i], 0, __ATOMIC_RELAXED);
@@ -79,10 +82,11 @@ dsa_portal_clear(struct vidxd_dsa *dsa, struct dsa_wq *wq)
 
 /* Import the descriptors waiting in @wq's mapped portal pages into its
  * ring, in slot order starting after the last slot consumed (so a writer
- * rotating through the slots keeps its order).  Returns the number
+ * rotating through the slots keeps its order).  With @try, give up if
+ * another thread is polling @wq (it takes them in).  Returns the number
  * imported (accepted or not). */
-unsigned
-dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
+static unsigned
+poll_wq(struct vidxd_dsa *dsa, struct dsa_wq *wq, bool try)
 {
     uint8_t *base;
     /* First qwords of descriptors dropped, reported after the lock. */
@@ -93,10 +97,16 @@ dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
         return 0;
     }
     base = dsa->portal_mem + (size_t)wq->id * VIDXD_PORTAL_WQ_STRIDE;
-    pthread_mutex_lock(&wq->portal_lock);
+    if (try) {
+        if (pthread_mutex_trylock(&wq->portal_lock) != 0) {
+            return 0;
+        }
+    } else {
+        pthread_mutex_lock(&wq->portal_lock);
+    }
     for (page = 0; page < VIDXD_PORTAL_PAGES_PER_WQ; page++) {
         uint8_t *pg = base + (size_t)page * VIDXD_PORTAL_PAGE;
-        unsigned start = wq->scan[page];
+        unsigned start = __atomic_load_n(&wq->scan[page], __ATOMIC_RELAXED);
 
         for (i = 0; i < DSA_PORTAL_SLOTS_PER_PAGE; i++) {
             unsigned slot = (start + i) % DSA_PORTAL_SLOTS_PER_PAGE;
@@ -123,7 +133,8 @@ dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
             rc = dsa_wq_push(wq, &desc, dsa_portal_page_flags(page),
                              DSA_PUSH_TRY);
             if (rc == -ENOSPC || rc == -EAGAIN) {
-                wq->scan[page] = (uint8_t)slot;
+                __atomic_store_n(&wq->scan[page], (uint8_t)slot,
+                                 __ATOMIC_RELAXED);
                 goto out;
             }
             if (rc == -ENXIO) {
@@ -133,7 +144,9 @@ dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
                 __atomic_store_n(&q[j], 0, __ATOMIC_RELAXED);
             }
             __atomic_store_n(&q[0], 0, __ATOMIC_RELEASE);
-            wq->scan[page] = (uint8_t)((slot + 1) % DSA_PORTAL_SLOTS_PER_PAGE);
+            __atomic_store_n(&wq->scan[page],
+                             (uint8_t)((slot + 1) % DSA_PORTAL_SLOTS_PER_PAGE),
+                             __ATOMIC_RELAXED);
             n++;
         }
     }
@@ -147,6 +160,63 @@ out:
         dsa_wq_report_not_enabled(wq, &desc);
     }
     return n;
+}
+
+unsigned
+dsa_portal_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
+{
+    return poll_wq(dsa, wq, false);
+}
+
+unsigned
+dsa_portal_try_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq)
+{
+    return poll_wq(dsa, wq, true);
+}
+
+static bool
+slot_used(const uint8_t *page, unsigned slot)
+{
+    const uint64_t *q =
+        (const uint64_t *)(page + (size_t)slot * VIDXD_PORTAL_SLOT);
+
+    return __atomic_load_n(&q[0], __ATOMIC_RELAXED) != 0;
+}
+
+/*
+ * Is a descriptor waiting where the next one of a known writer lands?  On
+ * each page: slot 0 (DPDK always stores there, dsa.md §0.8) and
+ * DSA_PORTAL_PEEK_SLOTS slots from the one after the slot consumed last
+ * (Linux rotates through the slots, dsa.md §2.4; the extra ones catch
+ * CPUs that took consecutive offsets and stored out of order).  A few
+ * cache lines per page instead of 64; a descriptor anywhere else is found
+ * by the periodic scan of every slot (wq.c "Idle polling").  Lock-free: a
+ * stale answer only delays the pickup to the next pass.
+ */
+bool
+dsa_portal_peek(struct vidxd_dsa *dsa, struct dsa_wq *wq)
+{
+    const uint8_t *base;
+    unsigned page, i;
+
+    if (dsa->portal_mem == NULL) {
+        return false;
+    }
+    base = dsa->portal_mem + (size_t)wq->id * VIDXD_PORTAL_WQ_STRIDE;
+    for (page = 0; page < VIDXD_PORTAL_PAGES_PER_WQ; page++) {
+        const uint8_t *pg = base + (size_t)page * VIDXD_PORTAL_PAGE;
+        unsigned next = __atomic_load_n(&wq->scan[page], __ATOMIC_RELAXED);
+
+        if (slot_used(pg, 0)) {
+            return true;
+        }
+        for (i = 0; i < DSA_PORTAL_PEEK_SLOTS; i++) {
+            if (slot_used(pg, (next + i) % DSA_PORTAL_SLOTS_PER_PAGE)) {
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 int

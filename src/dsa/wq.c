@@ -18,11 +18,46 @@
 #include "dsa/dsa_int.h"
 #include "vidxd/log.h"
 
-#define RUN_BUDGET 64u   /* descriptors per WQ per worker pass */
-#define SPIN_PASSES 256u /* idle passes before sleeping */
+#define RUN_BUDGET 64u /* descriptors per WQ per worker pass */
+
+/*
+ * Idle polling (design.md "Threads": idle devices cost nothing, busy ones
+ * see sub-microsecond pickup).  A worker spins for SPIN_NS after its last
+ * work, then sleeps.  Trapped portal writes and vidxd_dsa_wq_submit() kick
+ * a sleeper (dsa_workers_kick), so sleeping needs no timer but a safety
+ * net.  Mapped portals cannot kick: the guest stores into shared memory,
+ * so somebody has to look, and on a device with 64 WQs one look at every
+ * slot is 1 MiB.  Three things keep that cheap without losing a
+ * descriptor (invariant 3):
+ *  - one poller: when every worker sleeps, one of them wakes on a timer
+ *    to look at the portals (take_poller); the others sleep until a
+ *    submission kicks them, which the poller's own imports do;
+ *  - expected slots: a WQ is scanned in full (every slot, dsa_portal_poll)
+ *    on every pass only while it is hot, i.e. for HOT_NS after a scan
+ *    found something.  Otherwise a pass peeks at the slots where a known
+ *    writer puts its next descriptor (dsa_portal_peek: 20 cache lines per
+ *    WQ instead of 256), and at nothing for a WQ that is not enabled.
+ *    Every FULL_SCAN_NS one pass scans every slot of every enabled WQ, so
+ *    that a descriptor in any slot is executed within FULL_SCAN_NS plus
+ *    one poller sleep; every FULL_SCAN_OFF_NS one pass scans the WQs that
+ *    are not enabled too, so that a store there is still dropped and
+ *    reported in SWERR (dsa.md §1.7), only later;
+ *  - backoff: the poller sleeps 1/2^POLL_IDLE_SHIFT of the time it has
+ *    been idle, from SLEEP_MIN_NS up to SLEEP_MAX_POLL_NS, so a pickup is
+ *    delayed by at most about 6 % of the idle gap before it and never by
+ *    more than SLEEP_MAX_POLL_NS (the figures of vidxd/dsa.h).
+ * A wake-up costs 20-70 us of CPU on a virtual machine host and a full
+ * scan of 64 WQs 20-45 us: the sleep cap and the scan periods are what the
+ * idle CPU of many devices is made of (bench/bench_vdev.c, idle_*).
+ */
+#define SPIN_NS 200000ull
 #define SLEEP_MIN_NS 10000ull
-#define SLEEP_MAX_MAPPED_NS 1000000ull    /* mapped portals cannot kick */
-#define SLEEP_MAX_TRAPPED_NS 100000000ull /* kicks wake us earlier */
+#define SLEEP_MAX_KICKED_NS 1000000000ull
+#define POLL_IDLE_SHIFT 4u
+#define SLEEP_MAX_POLL_NS 64000000ull
+#define FULL_SCAN_NS 128000000ull
+#define FULL_SCAN_OFF_NS 1000000000ull
+#define HOT_NS 1000000000ull
 
 static void
 cpu_relax(void)
@@ -621,6 +656,99 @@ vidxd_dsa_process(struct vidxd_dsa *dsa)
 
 /* --- Workers ------------------------------------------------------------ */
 
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Is this pass the periodic scan whose next time is *@next?  One pass
+ * per @period, by whichever worker gets there first. */
+static bool
+scan_due(uint64_t *next, uint64_t now, uint64_t period)
+{
+    uint64_t due = __atomic_load_n(next, __ATOMIC_RELAXED);
+
+    return now >= due &&
+           __atomic_compare_exchange_n(next, &due, now + period, false,
+                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+/* Scans of every slot due in this pass (see "Idle polling"). */
+#define SCAN_ENABLED 0x1u
+#define SCAN_DISABLED 0x2u
+
+/* One worker's look at @wq's mapped portal pages (see "Idle polling"). */
+static unsigned
+worker_poll(struct vidxd_dsa *dsa, struct dsa_wq *wq, uint64_t now,
+            unsigned full)
+{
+    unsigned n;
+
+    if (now >= __atomic_load_n(&wq->hot_until, __ATOMIC_RELAXED)) {
+        bool on = DSA_LOAD(&wq->state_enabled);
+
+        if ((full & (on ? SCAN_ENABLED : SCAN_DISABLED)) == 0 &&
+            (!on || !dsa_portal_peek(dsa, wq))) {
+            return 0;
+        }
+    }
+    /* A worker already scanning this WQ takes in what is there. */
+    n = dsa_portal_try_poll(dsa, wq);
+    if (n != 0) {
+        __atomic_store_n(&wq->hot_until, now + HOT_NS, __ATOMIC_RELAXED);
+    }
+    return n;
+}
+
+/*
+ * The poller role.  A worker about to sleep takes it if it found work since
+ * it last slept (so that the poller's idle time is the device's) or if
+ * nobody has it; a worker about to execute gives it up and kicks a sleeper
+ * to take it, because a descriptor may keep it busy for long (up to 2 GiB
+ * of copy) while other WQs wait to be looked at.  The role goes only to a
+ * worker about to sleep as the poller and is left only by a worker that is
+ * awake and will sleep again, so while every worker sleeps one of them is
+ * the poller.  One that lost the role while asleep polls once more, then
+ * sleeps until kicked.
+ */
+enum take { TAKE_NO, TAKE_KEPT, TAKE_FREE };
+
+static enum take
+take_poller(struct vidxd_dsa *dsa, unsigned self, bool active)
+{
+    unsigned cur = __atomic_load_n(&dsa->poller, __ATOMIC_SEQ_CST);
+
+    if (cur == self) {
+        return TAKE_KEPT;
+    }
+    if (active) {
+        __atomic_store_n(&dsa->poller, self, __ATOMIC_SEQ_CST);
+        return TAKE_KEPT;
+    }
+    if (cur == 0 &&
+        __atomic_compare_exchange_n(&dsa->poller, &cur, self, false,
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        return TAKE_FREE;
+    }
+    return TAKE_NO;
+}
+
+static void
+give_up_poller(struct vidxd_dsa *dsa, unsigned self)
+{
+    unsigned cur = self;
+
+    if (__atomic_load_n(&dsa->poller, __ATOMIC_RELAXED) == self &&
+        __atomic_compare_exchange_n(&dsa->poller, &cur, 0, false,
+                                    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+        dsa_workers_kick(dsa);
+    }
+}
+
 static void
 sleep_idle(struct vidxd_dsa *dsa, uint64_t ns)
 {
@@ -649,25 +777,48 @@ static void *
 worker_main(void *arg)
 {
     struct vidxd_dsa *dsa = arg;
-    unsigned self = __atomic_fetch_add(&dsa->worker_seq, 1, __ATOMIC_RELAXED);
-    unsigned idle = 0, nwq = dsa->cfg.num_wqs, k;
-    bool mapped = dsa->portal_mem != NULL;
+    /* 1-based: 0 means "no poller". */
+    unsigned self = __atomic_add_fetch(&dsa->worker_seq, 1, __ATOMIC_RELAXED);
+    unsigned naps = 0, nwq = dsa->cfg.num_wqs, k;
+    bool mapped = dsa->portal_mem != NULL, active = true;
+    /* Last work found; start of the poller's backoff (last work, or when
+     * the role came free to this worker). */
+    uint64_t idle_since = now_ns(), backoff_since = idle_since;
 
     while (!__atomic_load_n(&dsa->stopping, __ATOMIC_ACQUIRE)) {
-        unsigned n = 0;
+        uint64_t now = now_ns(), ns;
+        unsigned n = 0, full = 0;
+        enum take take;
+
+        if (mapped) {
+            full = (scan_due(&dsa->next_full_scan, now, FULL_SCAN_NS)
+                        ? SCAN_ENABLED
+                        : 0) |
+                   (scan_due(&dsa->next_off_scan, now, FULL_SCAN_OFF_NS)
+                        ? SCAN_DISABLED
+                        : 0);
+        }
 
         for (k = 0; k < nwq; k++) {
             struct dsa_wq *wq = &dsa->wqs[(self + k) % nwq];
             if (mapped) {
-                n += dsa_portal_poll(dsa, wq);
+                n += worker_poll(dsa, wq, now, full);
             }
-            n += dsa_wq_run(wq, RUN_BUDGET);
+            if (__atomic_load_n(&dsa->pending, __ATOMIC_ACQUIRE) != 0) {
+                if (mapped) {
+                    give_up_poller(dsa, self);
+                }
+                n += dsa_wq_run(wq, RUN_BUDGET);
+            }
         }
         if (n != 0) {
-            idle = 0;
+            idle_since = now;
+            backoff_since = now;
+            naps = 0;
+            active = true;
             continue;
         }
-        if (++idle < SPIN_PASSES) {
+        if (now - idle_since < SPIN_NS) {
             cpu_relax();
             continue;
         }
@@ -676,12 +827,22 @@ worker_main(void *arg)
             sched_yield();
             continue;
         }
-        {
-            unsigned steps = idle - SPIN_PASSES;
-            uint64_t ns = SLEEP_MIN_NS << (steps > 16 ? 16 : steps);
-            uint64_t max = mapped ? SLEEP_MAX_MAPPED_NS : SLEEP_MAX_TRAPPED_NS;
-            sleep_idle(dsa, ns < max ? ns : max);
+        take = mapped ? take_poller(dsa, self, active) : TAKE_NO;
+        if (take == TAKE_FREE) {
+            backoff_since = now;
         }
+        if (take != TAKE_NO) {
+            ns = (now - backoff_since) >> POLL_IDLE_SHIFT;
+            ns = ns < SLEEP_MIN_NS        ? SLEEP_MIN_NS
+                 : ns > SLEEP_MAX_POLL_NS ? SLEEP_MAX_POLL_NS
+                                          : ns;
+        } else {
+            ns = SLEEP_MIN_NS << (naps > 17 ? 17 : naps);
+            ns = ns < SLEEP_MAX_KICKED_NS ? ns : SLEEP_MAX_KICKED_NS;
+            naps++;
+        }
+        active = false;
+        sleep_idle(dsa, ns);
     }
     return NULL;
 }
@@ -700,6 +861,9 @@ dsa_workers_start(struct vidxd_dsa *dsa)
         return -ENOMEM;
     }
     __atomic_store_n(&dsa->stopping, false, __ATOMIC_RELEASE);
+    /* No worker runs: restart the indexes and the poller role. */
+    __atomic_store_n(&dsa->worker_seq, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&dsa->poller, 0, __ATOMIC_RELAXED);
     for (i = 0; i < dsa->cfg.workers; i++) {
         rc = pthread_create(&dsa->threads[i], NULL, worker_main, dsa);
         if (rc != 0) {

@@ -15,6 +15,7 @@ static void
 h_interrupt(void *opaque, unsigned index, bool ims)
 {
     struct harness *h = opaque;
+    h_irq_hook_fn *hook;
 
     /* Atomic: worker threads deliver interrupts in the dsa_wq tests. */
     __atomic_add_fetch(&h->nirq, 1, __ATOMIC_RELAXED);
@@ -25,8 +26,10 @@ h_interrupt(void *opaque, unsigned index, bool ims)
     if (index != 0 && h->cr_check != NULL && *h->cr_check == 0) {
         __atomic_add_fetch(&h->cr_order_violations, 1, __ATOMIC_RELAXED);
     }
-    if (h->hook != NULL) {
-        h->hook(h, index, ims);
+    /* Atomic: a test may set the hook while workers run. */
+    hook = __atomic_load_n(&h->hook, __ATOMIC_ACQUIRE);
+    if (hook != NULL) {
+        hook(h, index, ims);
     }
 }
 

@@ -440,18 +440,18 @@ test_linux_ro_int_handles(void **state)
     run_linux(false, true);
 }
 
-/* §2.6 DPDK dmadev idxd, PCI mode (vfio-pci), then one copy. */
+/* §2.6 DPDK dmadev idxd, PCI mode (vfio-pci), then one copy on WQ @qid
+ * of a device made from @cfg (NULL = defaults). */
 static void
-test_dpdk_pci(void **state)
+dpdk_pci(const struct vidxd_dsa_config *cfg, unsigned qid)
 {
     struct harness h;
     uint64_t off, wqcap, gencap, grp, wqcfg;
-    unsigned ngroups, nengines, nwqs, total, stride, xfer, batch, i, qid = 0;
+    unsigned ngroups, nengines, nwqs, total, stride, xfer, batch, i;
     uint8_t *src, *dst, *cr;
     struct vidxd_desc d;
 
-    (void)state;
-    h_init(&h, NULL);
+    h_init(&h, cfg);
     vidxd_dsa_set_bus_master(h.dsa, true);
     assert_int_equal(h_rd32(&h, VIDXD_REG_GENSTS) & 3, 0);
     assert_int_equal(h_rd32(&h, VIDXD_REG_CMDSTS) & VIDXD_CMDSTS_ACTIVE, 0);
@@ -507,10 +507,115 @@ test_dpdk_pci(void **state)
     assert_memory_equal(dst, src, 4096);
     assert_int_equal(h.nirq, 0); /* polling only, no RCI, no int_req */
 
-    assert_int_equal(h_cmd(&h, (VIDXD_CMD_DISABLE_WQ << 20) | (1u << qid)), 0);
+    /* WQ 16 * operand[19:16] + n for bit n (dsa.md §1.4). */
+    assert_int_equal(h_cmd(&h, (VIDXD_CMD_DISABLE_WQ << 20) | (qid / 16) << 16 |
+                                   (1u << qid % 16)),
+                     0);
     assert_int_equal(h_cmd(&h, VIDXD_CMD_DISABLE_DEVICE << 20), 0);
     assert_int_equal(h_rd32(&h, VIDXD_REG_GENSTS), 0);
     h_fini(&h);
+}
+
+static void
+test_dpdk_pci(void **state)
+{
+    (void)state;
+    dpdk_pci(NULL, 0);
+}
+
+/*
+ * 64 WQs need 65 MSIXPERM entries (0x208 bytes), which from the SPR
+ * offset 0x200 would run into GRPCFG at 0x300: vidxd_dsa_config_layout()
+ * moves GRPCFG and WQCFG up (hand-computed: 0x200 + 0x208 rounded up to
+ * 0x100 is 0x500; 4 groups x 64 bytes end at 0x600) and keeps the rest.
+ */
+static void
+test_layout_64_wqs(void **state)
+{
+    struct vidxd_dsa_config cfg;
+    struct vidxd_dsa *dsa;
+    struct vidxd_dsa_layout l;
+    struct harness h;
+    uint64_t v;
+
+    (void)state;
+    vidxd_dsa_config_default(&cfg);
+    assert_int_equal(vidxd_dsa_config_layout(&cfg), 0); /* SPR kept */
+    assert_int_equal(cfg.msix_perm_offset, 0x200);
+    assert_int_equal(cfg.grpcfg_offset, 0x300);
+    assert_int_equal(cfg.wqcfg_offset, 0x400);
+    assert_int_equal(cfg.bar0_size, 0x10000);
+
+    cfg.num_wqs = 64;
+    assert_int_equal(vidxd_dsa_create(&cfg, NULL, NULL, &dsa), -EINVAL);
+    assert_int_equal(vidxd_dsa_config_layout(&cfg), 0);
+    assert_int_equal(cfg.msix_perm_offset, 0x200);
+    assert_int_equal(cfg.grpcfg_offset, 0x500);
+    assert_int_equal(cfg.wqcfg_offset, 0x600);
+    assert_int_equal(cfg.perfmon_offset, 0x1000);
+    assert_int_equal(cfg.msix_table_offset, 0x2000);
+    assert_int_equal(cfg.msix_pba_offset, 0x3000);
+    assert_int_equal(cfg.ims_offset, 0x4000);
+    assert_int_equal(cfg.bar0_size, 0x10000);
+
+    h_init(&h, &cfg);
+    /* OFFSETS in units of 0x100: GRPCFG 5, WQCFG 6, MSIXPERM 2, IMS 0x40;
+     * PERFMON 0x10 (dsa.md §1.2). */
+    assert_int_equal(h_rd64(&h, VIDXD_REG_OFFSETS), 0x0040000200060005ull);
+    assert_int_equal(h_rd64(&h, VIDXD_REG_OFFSETS + 8), 0x10);
+    vidxd_dsa_get_layout(h.dsa, &l);
+    assert_int_equal(l.num_msix, 65);
+    assert_int_equal(l.msix_table_offset, 0x2000);
+    assert_int_equal(l.bar2_size, 64 * 0x4000);
+    /* The last MSIXPERM entry is its own register, not GRPCFG's. */
+    h_wr32(&h, 0x200 + 64 * 8,
+           VIDXD_MSIXPERM_PASID_EN | (7u << VIDXD_MSIXPERM_PASID_SHIFT));
+    assert_int_equal(h_rd32(&h, 0x200 + 64 * 8),
+                     VIDXD_MSIXPERM_PASID_EN |
+                         (7u << VIDXD_MSIXPERM_PASID_SHIFT));
+    v = h_rd64(&h, 0x500);
+    assert_int_equal(v, 0);
+    h_fini(&h);
+
+    /* A driver that learns the layout from OFFSETS runs WQ 63. */
+    dpdk_pci(&cfg, 63);
+}
+
+/* Everything at its largest: 64 WQs with 64-byte WQCFG, 64 groups, 16128
+ * IMS entries.  Hand-computed: MSIXPERM 0x200-0x408; GRPCFG 0x500 +
+ * 0x1000; WQCFG 0x1500 + 0x1000; PERFMON on the next 4 KiB, 0x3000;
+ * MSI-X table 0x4000 + 0x410; PBA 0x5000; IMS 0x6000 + 0x3f000 = 0x45000,
+ * so BAR0 grows to 512 KiB. */
+static void
+test_layout_largest(void **state)
+{
+    struct vidxd_dsa_config cfg;
+    struct vidxd_dsa *dsa;
+
+    (void)state;
+    vidxd_dsa_config_default(&cfg);
+    cfg.num_wqs = 64;
+    cfg.num_groups = 64;
+    cfg.wqcfg_stride = VIDXD_WQCFG_STRIDE_DSA2;
+    cfg.max_ims_mult = 63;
+    assert_int_equal(vidxd_dsa_config_layout(&cfg), 0);
+    assert_int_equal(cfg.msix_perm_offset, 0x200);
+    assert_int_equal(cfg.grpcfg_offset, 0x500);
+    assert_int_equal(cfg.wqcfg_offset, 0x1500);
+    assert_int_equal(cfg.perfmon_offset, 0x3000);
+    assert_int_equal(cfg.msix_table_offset, 0x4000);
+    assert_int_equal(cfg.msix_pba_offset, 0x5000);
+    assert_int_equal(cfg.ims_offset, 0x6000);
+    assert_int_equal(cfg.bar0_size, 0x80000);
+    assert_int_equal(vidxd_dsa_create(&cfg, NULL, NULL, &dsa), 0);
+    assert_int_equal(vidxd_dsa_bar0_size(dsa), 0x80000);
+    vidxd_dsa_destroy(dsa);
+
+    /* Out of range sizes leave @cfg alone. */
+    cfg.num_wqs = 65;
+    assert_int_equal(vidxd_dsa_config_layout(&cfg), -EINVAL);
+    assert_int_equal(cfg.ims_offset, 0x6000);
+    assert_int_equal(vidxd_dsa_config_layout(NULL), -EINVAL);
 }
 
 int
@@ -522,6 +627,8 @@ main(void)
         cmocka_unit_test(test_linux_configurable_int_handles),
         cmocka_unit_test(test_linux_ro_int_handles),
         cmocka_unit_test(test_dpdk_pci),
+        cmocka_unit_test(test_layout_64_wqs),
+        cmocka_unit_test(test_layout_largest),
     };
 
     return cmocka_run_group_tests_name("dsa_probe", tests, NULL, NULL);
