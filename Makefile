@@ -5,8 +5,21 @@ FUZZ_BUILD ?= build-fuzz
 ASAN_BUILD ?= build-asan
 SOCKET ?= /tmp/vidxd/dsa0.sock
 
-all: $(BUILD)/build.ninja
+# Debian packages the build and the tests need (bookworm).
+DEPS = build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
+       libisal-dev libcmocka-dev libjson-c-dev uuid-dev python3 debootstrap
+
+all: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
+
+# Install whatever of $(DEPS) is missing (as root, or through sudo).
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+		echo "installing:" $$missing; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD)
@@ -45,4 +58,4 @@ bench: all
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD) $(ASAN_BUILD)
 
-.PHONY: all run test asan bench clean
+.PHONY: all deps run test asan bench clean
