@@ -487,4 +487,14 @@ VIDXD_API int vidxd_dsa_pci_cfg_create(uint64_t bar0_size, uint64_t bar2_size,
                                        uint32_t msix_pba_offset,
                                        struct vidxd_pci_cfg **out);
 
+/*
+ * Whether MSIXPERM lets a descriptor with PASID @pasid (VIDXD_DSA_NO_PASID
+ * if none) raise MSI-X vector @vector: false for a vector beyond the table,
+ * and for an entry with pasid_en whose PASID differs (dsa.md §1.5).  This is
+ * the rule the model applies without an int_handle_valid host op; hosts that
+ * install one call it for MSI-X vectors.  Lock-free; any thread.
+ */
+VIDXD_API bool vidxd_dsa_msixperm_allows(struct vidxd_dsa *dsa,
+                                         unsigned vector, uint32_t pasid);
+
 #endif /* VIDXD_DSA_H */

@@ -47,6 +47,9 @@ struct vidxd_ratelimit {
 /* Returns 1 if a message may be printed now (and accounts for it). */
 VIDXD_API int vidxd_ratelimit_ok(struct vidxd_ratelimit *rl);
 
+/* Whether a message at @level reaches the sink (cheap: no lock). */
+VIDXD_API int vidxd_log_enabled(int level);
+
 #define VIDXD_ERR(comp, ...) vidxd_log(LOG_ERR, comp, __VA_ARGS__)
 #define VIDXD_WARN(comp, ...) vidxd_log(LOG_WARNING, comp, __VA_ARGS__)
 #define VIDXD_INFO(comp, ...) vidxd_log(LOG_INFO, comp, __VA_ARGS__)
@@ -56,7 +59,7 @@ VIDXD_API int vidxd_ratelimit_ok(struct vidxd_ratelimit *rl);
 #define VIDXD_LOG_RATELIMIT(level, comp, ...)                                  \
     do {                                                                       \
         static struct vidxd_ratelimit rl_ = VIDXD_RATELIMIT_INIT(5000, 10);    \
-        if (vidxd_ratelimit_ok(&rl_)) {                                        \
+        if (vidxd_log_enabled(level) && vidxd_ratelimit_ok(&rl_)) {            \
             vidxd_log(level, comp, __VA_ARGS__);                               \
         }                                                                      \
     } while (0)

@@ -34,13 +34,19 @@ vidxd_log_stderr_sink(int level, const char *component, const char *msg,
             names[level & 7], msg);
 }
 
+int
+vidxd_log_enabled(int level)
+{
+    return log_sink != NULL && level <= log_max_level;
+}
+
 void
 vidxd_log(int level, const char *component, const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
 
-    if (log_sink == NULL || level > log_max_level) {
+    if (!vidxd_log_enabled(level)) {
         return;
     }
     va_start(ap, fmt);

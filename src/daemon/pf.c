@@ -32,7 +32,6 @@ struct pf {
     struct vidxd_as *as;
     struct vidxd_server *srv;
     int portal_fd; /* mapped mode: the BAR2 memfd (owned by the model) */
-    uint32_t msix_perm_offset;
     bool handles; /* cmd_cap: interrupt handles come from the irq layer */
     enum vidxd_dsa_portal_mode portal_mode;
     struct pf_host_hooks hooks; /* the device manager (manager.c) */
@@ -152,30 +151,15 @@ pf_int_handle_valid(void *opaque, uint16_t handle, bool ims, uint32_t pasid)
     struct vidxd_irq_entry_info info;
 
     if (!ims) {
-        uint64_t perm = 0;
         uint32_t vector = handle;
         unsigned domain;
 
-        if (pf->handles) {
-            if (vidxd_irq_handle_lookup(pf->irq, handle, &domain, &vector) <
-                    0 ||
-                domain != VIDXD_IRQ_DOMAIN_MSIX) {
-                return false;
-            }
-        }
-        if (vector >= pf->layout.num_msix) {
+        if (pf->handles &&
+            (vidxd_irq_handle_lookup(pf->irq, handle, &domain, &vector) < 0 ||
+             domain != VIDXD_IRQ_DOMAIN_MSIX)) {
             return false;
         }
-        /* MSIXPERM with pasid_en admits only that PASID (dsa.md §1.5). */
-        vidxd_dsa_bar0_read(pf->dsa,
-                            pf->msix_perm_offset +
-                                (uint64_t)vector * VIDXD_MSIX_PERM_STRIDE,
-                            4, &perm);
-        if ((perm & VIDXD_MSIXPERM_PASID_EN) != 0) {
-            return pasid != VIDXD_DSA_NO_PASID &&
-                   pasid == (uint32_t)(perm >> VIDXD_MSIXPERM_PASID_SHIFT);
-        }
-        return true;
+        return vidxd_dsa_msixperm_allows(pf->dsa, vector, pasid);
     }
     if (vidxd_irq_entry_info(pf->irq, VIDXD_IRQ_DOMAIN_IMS, handle, &info) <
             0 ||
@@ -320,8 +304,6 @@ pf_bar_write(void *opaque, unsigned bar, uint64_t off, const void *buf,
     uint64_t v = 0;
 
     if (bar == 2) {
-        VIDXD_LOG_RATELIMIT(LOG_DEBUG, "pf", "%s: trapped portal write 0x%llx+%zu",
-                            pf->name, (unsigned long long)off, len);
         return vidxd_dsa_portal_write(pf->dsa, off, buf, (unsigned)len);
     }
     if (bar != 0 || len > sizeof(v)) {
@@ -463,7 +445,6 @@ pf_create(const struct pf_config *cfg, struct pf **out)
         return -ENOMEM;
     }
     pf->portal_fd = -1;
-    pf->msix_perm_offset = cfg->dsa.msix_perm_offset;
     pf->portal_mode = cfg->dsa.portal_mode;
     pf->handles = cfg->dsa.cmd_cap;
     pf->name = strdup(cfg->name);

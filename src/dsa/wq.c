@@ -256,7 +256,6 @@ eng_int_handle_valid(void *opaque, uint16_t handle, bool ims)
     struct dsa_wq *wq = opaque;
     struct vidxd_dsa *dsa = wq->dsa;
     uint32_t pasid = wq->cur != NULL ? wq->cur->pasid : VIDXD_DSA_NO_PASID;
-    uint32_t perm;
 
     if (dsa->host.int_handle_valid != NULL) {
         return dsa->host.int_handle_valid(dsa->opaque, handle, ims, pasid);
@@ -270,9 +269,21 @@ eng_int_handle_valid(void *opaque, uint16_t handle, bool ims)
     if (dsa->host.alloc_handle != NULL) {
         return true; /* handles are the host's: it must judge them */
     }
+    return vidxd_dsa_msixperm_allows(dsa, handle, pasid);
+}
+
+bool
+vidxd_dsa_msixperm_allows(struct vidxd_dsa *dsa, unsigned vector,
+                          uint32_t pasid)
+{
+    uint32_t perm;
+
+    if (vector >= dsa->num_msix) {
+        return false;
+    }
     /* MSIXPERM with pasid_en admits only descriptors of that PASID
      * (dsa.md §1.5; Linux sets it for kernel WQs with a PASID, §2.3). */
-    perm = __atomic_load_n(&dsa->msixperm[handle], __ATOMIC_ACQUIRE);
+    perm = __atomic_load_n(&dsa->msixperm[vector], __ATOMIC_ACQUIRE);
     if ((perm & VIDXD_MSIXPERM_PASID_EN) != 0) {
         return pasid != VIDXD_DSA_NO_PASID &&
                pasid == (perm >> VIDXD_MSIXPERM_PASID_SHIFT);
